@@ -1,0 +1,68 @@
+/**
+ * The shape every security check shares: what it reads from Graph (and which permission and
+ * licence that needs), and a pure function from those reads to findings. Reading and judging
+ * are separate so the judging can be tested on Graph-shaped JSON alone.
+ */
+import type { GraphApi } from '../graph/api';
+
+export type Severity = 'high' | 'medium' | 'low' | 'info';
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown';
+
+export interface Subject {
+  id: string;
+  displayName: string;
+  userPrincipalName?: string;
+}
+
+export interface Finding {
+  severity: Severity;
+  subject: Subject;
+  detail: string;
+  /** Id of the remediation action that fixes this finding, or null when none exists. */
+  remediation: string | null;
+  /** Check-specific facts the card shows (e.g. days since joined). */
+  facts?: Record<string, string | number | boolean | null>;
+}
+
+/** Something a check could not see, and what would let it see it. */
+export interface Gap {
+  what: string;
+  reason: string;
+  permission?: string;
+  licence?: string;
+}
+
+/** A Graph read a check makes, with what it needs: documented in the README and shown when missing. */
+export interface GraphRead {
+  request: string;
+  permission: string;
+  licence?: string;
+}
+
+export interface CheckResult<D = unknown> {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  reason: string;
+  findings: Finding[];
+  gaps: Gap[];
+  /** Extra, check-specific figures for its card (totals, chart data). */
+  data: D;
+  generatedAt: string;
+}
+
+export interface CheckContext {
+  graph: GraphApi;
+  tenantId: string;
+  now: Date;
+}
+
+export interface Check<R = unknown, D = unknown> {
+  id: string;
+  title: string;
+  reads: GraphRead[];
+  /** Fetch what the check needs; failures of optional reads become gaps inside R, never a thrown error. */
+  read(ctx: CheckContext): Promise<R>;
+  /** Pure: the same reads give the same result. */
+  evaluate(reads: R, now: Date): CheckResult<D>;
+}

@@ -1,0 +1,219 @@
+/**
+ * Approval requests, persisted. Every state change is ONE conditional UPDATE … RETURNING:
+ * whoever's update matches the expected state wins, so two clicks, two processes or a
+ * retry after a crash can never both move a request forward.
+ */
+import type { Queryable } from './db';
+
+export type ApprovalState =
+  | 'pending'
+  | 'approved'
+  | 'executing'
+  | 'succeeded'
+  | 'failed'
+  | 'rejected'
+  | 'expired'
+  | 'cancelled';
+
+export const FINAL_STATES: ApprovalState[] = ['succeeded', 'failed', 'rejected', 'expired', 'cancelled'];
+
+export interface ActionTarget {
+  /** Graph object id of the target (user, rule, assignment…) */
+  id: string;
+  displayName: string;
+  /** Secondary identifier shown to people, e.g. the UPN */
+  detail?: string;
+  /** Owner of a nested object (the mailbox user of an inbox rule) */
+  userId?: string;
+}
+
+export interface Approval {
+  approverId: string;
+  approverName: string;
+  at: string;
+}
+
+/** Opaque pointer to a Teams message (the Teams room fills and reads it; the domain never looks inside). */
+export type ConversationPointer = Record<string, unknown>;
+
+export interface ApprovalRecord {
+  id: string;
+  tenantId: string;
+  actionId: string;
+  targets: ActionTarget[];
+  params: Record<string, unknown>;
+  summary: string;
+  requesterId: string;
+  requesterName: string;
+  requesterRef: ConversationPointer | null;
+  state: ApprovalState;
+  requiredApprovals: number;
+  approvals: Approval[];
+  createdAt: Date;
+  expiresAt: Date;
+  decidedBy: string | null;
+  decidedByName: string | null;
+  decidedAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  result: Record<string, unknown> | null;
+  channelRef: ConversationPointer | null;
+}
+
+export type NewApproval = Pick<
+  ApprovalRecord,
+  'id' | 'tenantId' | 'actionId' | 'targets' | 'params' | 'summary' | 'requesterId' | 'requesterName' | 'requesterRef' | 'requiredApprovals' | 'createdAt' | 'expiresAt'
+>;
+
+const COLUMNS = `id, tenant_id, action_id, targets, params, summary, requester_id, requester_name, requester_ref, state,
+  required_approvals, approvals, created_at, expires_at, decided_by, decided_by_name, decided_at, started_at, finished_at,
+  result, channel_ref`;
+
+export class ApprovalStore {
+  constructor(private readonly db: Queryable) {}
+
+  async create(a: NewApproval): Promise<ApprovalRecord> {
+    const rows = await this.db.query(
+      `INSERT INTO approval_requests (id, tenant_id, action_id, targets, params, summary, requester_id, requester_name,
+         requester_ref, state, required_approvals, created_at, expires_at, updated_at)
+       VALUES ($1,$2,$3,$4::jsonb,$5::jsonb,$6,$7,$8,$9::jsonb,'pending',$10,$11,$12,$11)
+       RETURNING ${COLUMNS}`,
+      [a.id, a.tenantId, a.actionId, json(a.targets), json(a.params), a.summary, a.requesterId, a.requesterName,
+        a.requesterRef ? json(a.requesterRef) : null, a.requiredApprovals, a.createdAt, a.expiresAt],
+    );
+    return toRecord(rows[0]);
+  }
+
+  async get(id: string): Promise<ApprovalRecord | undefined> {
+    const rows = await this.db.query(`SELECT ${COLUMNS} FROM approval_requests WHERE id = $1`, [id]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /**
+   * Record one approval on a pending, unexpired request the approver has not approved yet.
+   * The request becomes 'approved' in the same statement once enough distinct approvers agreed.
+   * Returns undefined when the request was not in a state to accept this approval.
+   */
+  async addApproval(id: string, approval: Approval, now: Date): Promise<ApprovalRecord | undefined> {
+    const entry = json([approval]);
+    const rows = await this.db.query(
+      `UPDATE approval_requests
+          SET approvals = approvals || $2::jsonb,
+              state = CASE WHEN jsonb_array_length(approvals) + 1 >= required_approvals THEN 'approved' ELSE 'pending' END,
+              decided_by = CASE WHEN jsonb_array_length(approvals) + 1 >= required_approvals THEN $3 ELSE decided_by END,
+              decided_by_name = CASE WHEN jsonb_array_length(approvals) + 1 >= required_approvals THEN $4 ELSE decided_by_name END,
+              decided_at = CASE WHEN jsonb_array_length(approvals) + 1 >= required_approvals THEN $5 ELSE decided_at END,
+              updated_at = $5
+        WHERE id = $1 AND state = 'pending' AND expires_at > $5
+          AND NOT approvals @> $6::jsonb
+        RETURNING ${COLUMNS}`,
+      [id, entry, approval.approverId, approval.approverName, now, json([{ approverId: approval.approverId }])],
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** pending → rejected | cancelled, only while pending (and, for rejection, unexpired). */
+  async decide(id: string, to: 'rejected' | 'cancelled', actorId: string, actorName: string, now: Date): Promise<ApprovalRecord | undefined> {
+    const rows = await this.db.query(
+      `UPDATE approval_requests
+          SET state = $2, decided_by = $3, decided_by_name = $4, decided_at = $5, finished_at = $5, updated_at = $5
+        WHERE id = $1 AND state = 'pending'
+        RETURNING ${COLUMNS}`,
+      [id, to, actorId, actorName, now],
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** approved → executing: exactly one caller gets the row back and may execute. */
+  async claimExecution(id: string, now: Date): Promise<ApprovalRecord | undefined> {
+    const rows = await this.db.query(
+      `UPDATE approval_requests SET state = 'executing', started_at = $2, updated_at = $2
+        WHERE id = $1 AND state = 'approved'
+        RETURNING ${COLUMNS}`,
+      [id, now],
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** executing → succeeded | failed, keeping the result details. */
+  async finish(id: string, to: 'succeeded' | 'failed', result: Record<string, unknown>, now: Date): Promise<ApprovalRecord | undefined> {
+    const rows = await this.db.query(
+      `UPDATE approval_requests SET state = $2, result = $3::jsonb, finished_at = $4, updated_at = $4
+        WHERE id = $1 AND state = 'executing'
+        RETURNING ${COLUMNS}`,
+      [id, to, json(result), now],
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** Expire every pending request whose time is up; returns the ones this call expired. */
+  async expireDue(now: Date): Promise<ApprovalRecord[]> {
+    const rows = await this.db.query(
+      `UPDATE approval_requests SET state = 'expired', finished_at = $1, updated_at = $1
+        WHERE state = 'pending' AND expires_at <= $1
+        RETURNING ${COLUMNS}`,
+      [now],
+    );
+    return rows.map(toRecord);
+  }
+
+  async inState(state: ApprovalState): Promise<ApprovalRecord[]> {
+    const rows = await this.db.query(`SELECT ${COLUMNS} FROM approval_requests WHERE state = $1 ORDER BY created_at`, [state]);
+    return rows.map(toRecord);
+  }
+
+  /** Requests of a tenant still in flight (pending, approved or executing). */
+  async open(tenantId: string): Promise<ApprovalRecord[]> {
+    const rows = await this.db.query(
+      `SELECT ${COLUMNS} FROM approval_requests WHERE tenant_id = $1 AND state IN ('pending','approved','executing') ORDER BY created_at`,
+      [tenantId],
+    );
+    return rows.map(toRecord);
+  }
+
+  async setChannelRef(id: string, ref: ConversationPointer): Promise<void> {
+    await this.db.query(`UPDATE approval_requests SET channel_ref = $2::jsonb WHERE id = $1`, [id, json(ref)]);
+  }
+
+  async recent(tenantId: string, limit: number): Promise<ApprovalRecord[]> {
+    const rows = await this.db.query(
+      `SELECT ${COLUMNS} FROM approval_requests WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT $2`,
+      [tenantId, limit],
+    );
+    return rows.map(toRecord);
+  }
+}
+
+function json(v: unknown): string {
+  return JSON.stringify(v);
+}
+
+function date(v: unknown): Date | null {
+  return v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v));
+}
+
+function toRecord(r: Record<string, unknown>): ApprovalRecord {
+  return {
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    actionId: String(r.action_id),
+    targets: r.targets as ActionTarget[],
+    params: (r.params ?? {}) as Record<string, unknown>,
+    summary: String(r.summary),
+    requesterId: String(r.requester_id),
+    requesterName: String(r.requester_name),
+    requesterRef: (r.requester_ref ?? null) as ConversationPointer | null,
+    state: r.state as ApprovalState,
+    requiredApprovals: Number(r.required_approvals),
+    approvals: (r.approvals ?? []) as Approval[],
+    createdAt: date(r.created_at)!,
+    expiresAt: date(r.expires_at)!,
+    decidedBy: (r.decided_by as string) ?? null,
+    decidedByName: (r.decided_by_name as string) ?? null,
+    decidedAt: date(r.decided_at),
+    startedAt: date(r.started_at),
+    finishedAt: date(r.finished_at),
+    result: (r.result ?? null) as Record<string, unknown> | null,
+    channelRef: (r.channel_ref ?? null) as ConversationPointer | null,
+  };
+}

@@ -1,0 +1,6 @@
+/** The cards Vigil sends, each a JSON template plus the code that fills it. */
+export { helpCard, type HelpContent } from './help';
+export { messageCard, type MessageTone } from './message';
+export { mfaRegistrationCard, type MfaCardPerson, type MfaCardView } from './mfaRegistration';
+export { approvalCard, type ApprovalCardView } from './approval';
+export { render, literal, type Card } from './render';
