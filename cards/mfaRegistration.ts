@@ -22,20 +22,23 @@ export interface MfaCardView {
   firstIndex: number;
   moreRef: string;
   gaps: Array<{ what: string; reason: string; permission?: string; licence?: string }>;
+  /** The check could not read its data at all: say so instead of claiming everyone is fine. */
+  unknown?: boolean;
 }
 
 export function mfaRegistrationCard(v: MfaCardView): Card {
   const total = v.enabledMembers;
   const withMfa = total === null ? null : Math.max(0, total - v.lackingCount);
-  const headline =
-    v.lackingCount === 0
+  const headline = v.unknown
+    ? 'I could not read who lacks MFA. See below for what is missing.'
+    : v.lackingCount === 0
       ? 'Every enabled member account has MFA registered.'
       : `${v.lackingCount}${total !== null ? ` of ${total}` : ''} enabled member account${v.lackingCount === 1 && total === null ? '' : 's'} ${v.lackingCount === 1 ? 'has' : 'have'} no MFA.`;
   const last = v.firstIndex + v.people.length - 1;
   return render(template, {
     title: 'Who lacks MFA',
     headline,
-    headlineColor: v.lackingCount ? 'Attention' : 'Good',
+    headlineColor: v.unknown ? 'Warning' : v.lackingCount ? 'Attention' : 'Good',
     chart: withMfa !== null && total! > 0,
     lackingCount: v.lackingCount,
     withMfaCount: withMfa ?? 0,

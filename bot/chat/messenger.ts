@@ -1,0 +1,28 @@
+/**
+ * What the chat layer needs from Teams, as an interface: the Teams room implements it with
+ * botbuilder; the domain never sees a Teams type.
+ */
+import type { Card } from '../../cards';
+import type { ConversationPointer } from '../store';
+
+export interface Messenger {
+  /** Post a card to a conversation (in a channel, a new post). Returns a pointer to the message. */
+  post(conversation: ConversationPointer, card: Card): Promise<ConversationPointer>;
+  /** Replace a message's card for everyone who sees it. */
+  update(message: ConversationPointer, card: Card): Promise<void>;
+}
+
+/** Who is talking, and where: taken from the activity by the Teams room, never from card data. */
+export interface ChatContext {
+  tenantId: string;
+  user: { id: string; name: string };
+  conversation: { kind: 'personal' | 'channel' | 'groupChat'; ref: ConversationPointer; name?: string };
+}
+
+/** What the bot answers to a message. */
+export interface ChatReply {
+  card: Card;
+}
+
+/** What the bot answers to a card action: a card that replaces the clicked one, or a short message. */
+export type ActionReply = { card: Card } | { message: string };
