@@ -2,6 +2,7 @@
  * Composition root: the only place that wires Vigil's rooms together. `startVigil` is what
  * `npm start` runs and what the end-to-end tests start in-process.
  */
+import * as fs from 'node:fs';
 import { ApprovalNotifier } from './chat/approvalCards';
 import { Assistant } from './chat/assistant';
 import { CheckRunner } from './checks';
@@ -120,6 +121,8 @@ function demoGraphSetup(config: VigilConfig, demo: DemoTenant): { baseUrl: strin
 }
 
 async function main(): Promise<void> {
+  // A local .env is honoured for `npm start`; real deployments set the environment directly.
+  if (fs.existsSync('.env')) process.loadEnvFile('.env');
   try {
     const vigil = await startVigil();
     const stop = async () => {

@@ -16,7 +16,9 @@ export function render(template: object, data: object): Card {
 export function literal(text: string | null | undefined): string {
   return (text ?? '')
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/g, '') // control chars, bidi overrides
-    .replace(/([\\`*_{}[\]()#+\-.!|~<>])/g, '\\$1');
+    // Only what makes Teams format text: emphasis, code, links, strike-through, and block markers at a line start.
+    .replace(/([\\`*_[\]~<>])/g, '\\$1')
+    .replace(/^(\s*)([#+\->]|\d+\.)/gm, '$1\\$2');
 }
 
 /** "3 days ago" style, for people; dates in cards are always also given absolutely where it matters. */

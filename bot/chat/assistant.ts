@@ -100,11 +100,13 @@ export class Assistant {
     const p = Math.min(Math.max(0, page), lastPage);
     const shown = people.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE);
     const open = await this.openRequestsByTarget(ctx.tenantId, 'mfa.require');
+    const fixed = await this.fixedTargets(ctx.tenantId, 'mfa.require', now);
     const channel = await this.deps.store.channels.get(ctx.tenantId, 'approvals');
     const rows = [];
     for (const person of shown) {
       const pending = open.get(person.id);
-      const fixRef = pending
+      const done = fixed.get(person.id);
+      const fixRef = pending || done
         ? ''
         : await this.putRef<OfferPayload>(ctx, 'offer', {
             actionId: 'mfa.require',
@@ -118,7 +120,11 @@ export class Assistant {
         daysSinceJoined: daysSince(person.createdDateTime, now),
         isAdmin: person.isAdmin,
         fixRef,
-        status: pending ? `Awaiting approval${channel?.name ? ` in ${literal(channel.name)}` : ''}` : '',
+        status: pending
+          ? `Awaiting approval${channel?.name ? ` in ${literal(channel.name)}` : ''}`
+          : done
+            ? `MFA enforced on ${done.finishedAt!.toISOString().slice(0, 10)}; they must register at next sign-in`
+            : '',
       });
     }
     const moreRef = p < lastPage ? await this.putRef<ViewPayload>(ctx, 'view', { checkId: mfaRegistration.id, page: p + 1 }) : '';
@@ -218,6 +224,14 @@ export class Assistant {
     const open = await this.deps.store.approvals.open(tenantId);
     const map = new Map<string, ApprovalRecord>();
     for (const r of open) if (r.actionId === actionId) for (const t of r.targets) map.set(t.id, r);
+    return map;
+  }
+
+  /** Targets a fix already succeeded for in the last 30 days: show that instead of offering it again. */
+  private async fixedTargets(tenantId: string, actionId: string, now: Date): Promise<Map<string, ApprovalRecord>> {
+    const since = new Date(now.getTime() - 30 * 86_400_000);
+    const map = new Map<string, ApprovalRecord>();
+    for (const r of await this.deps.store.approvals.succeededSince(tenantId, actionId, since)) for (const t of r.targets) map.set(t.id, r);
     return map;
   }
 

@@ -35,8 +35,10 @@ export function prng(seed: number): () => number {
 export const DAY_MS = 86_400_000;
 
 export function daysBefore(now: Date, days: number, hourUtc = 9): string {
-  const d = new Date(now.getTime() - days * DAY_MS);
+  const exact = now.getTime() - days * DAY_MS;
+  const d = new Date(exact);
   d.setUTCHours(hourUtc, 0, 0, 0);
-  // Never in the future relative to now (matters when "today" at 09:00 is still ahead).
-  return new Date(Math.min(d.getTime(), now.getTime() - 60_000)).toISOString();
+  // Keep "joined N days ago" exact: a time of day later than now's would make it N-1 whole days.
+  if (d.getTime() > exact) d.setTime(d.getTime() - DAY_MS);
+  return d.toISOString();
 }

@@ -344,11 +344,11 @@ function buildRoleDefinitions(): DemoTenantSeed['roleDefinitions'] {
 }
 
 /**
- * Assignment ids look like Graph's ("<base64 of role>_<principal>-1" style); what matters
- * is that they are stable and unique.
+ * Assignment ids look like Graph's: base64url(role definition id) + base64url(principal id) + "-1".
  */
 export function roleAssignmentId(roleDefinitionId: string, principalId: string): string {
-  return `${Buffer.from(roleDefinitionId.replace(/-/g, ''), 'hex').toString('base64url')}${principalId.slice(0, 8)}-1`;
+  const b64 = (guid: string) => Buffer.from(guid.replace(/-/g, ''), 'hex').toString('base64url');
+  return `${b64(roleDefinitionId)}${b64(principalId)}-1`;
 }
 
 function buildRoleAssignments(people: PersonSpec[]): DemoRoleAssignment[] {
@@ -400,7 +400,7 @@ function signIn(s: SignInSpec, n: number): DemoTenantSeed['signIns'][number] {
     ipAddress: s.loc.ip + String(10 + (n % 200)),
     location: { city: s.loc.city, state: s.loc.state, countryOrRegion: s.loc.countryOrRegion, geoCoordinates: null },
     status: { errorCode: s.errorCode ?? 0, failureReason: ok ? 'Other.' : s.failureReason ?? 'Invalid username or password or Invalid on-premise username or password.', additionalDetails: null },
-    conditionalAccessStatus: ok ? 'notApplied' : 'notApplied',
+    conditionalAccessStatus: 'notApplied', // no enforced policy applies to these sign-ins
     isInteractive: s.interactive ?? true,
     riskDetail: 'none',
     riskLevelAggregated: 'none',

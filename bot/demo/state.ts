@@ -95,8 +95,8 @@ export class DemoTenantState {
   organization: DemoTenantSeed['organization'];
   domains: DemoTenantSeed['domains'];
   skus: DemoTenantSeed['skus'];
-  /** Insertion order is the listing order. */
-  readonly users = new Map<string, DemoUserRecord>();
+  /** User records by lower-cased id; insertion order is the listing order. */
+  readonly userRecords = new Map<string, DemoUserRecord>();
   readonly groups = new Map<string, DemoGroup>();
   roleDefinitions: DemoTenantSeed['roleDefinitions'];
   readonly roleAssignments = new Map<string, DemoRoleAssignment>();
@@ -131,15 +131,20 @@ export class DemoTenantState {
     this.licences = s.licences;
   }
 
+  /** The Graph user objects (live: mutating one changes what Graph returns). */
+  get users(): DemoUser[] {
+    return [...this.userRecords.values()].map((r) => r.user);
+  }
+
   addUser(rec: DemoUserRecord): void {
-    this.users.set(rec.user.id.toLowerCase(), rec);
+    this.userRecords.set(rec.user.id.toLowerCase(), rec);
     this.upnIndex.set(rec.user.userPrincipalName.toLowerCase(), rec.user.id.toLowerCase());
   }
 
   /** Graph accepts either the object id or the UPN in /users/{id | userPrincipalName}. */
   findUser(idOrUpn: string): DemoUserRecord | undefined {
     const key = idOrUpn.toLowerCase();
-    return this.users.get(key) ?? this.users.get(this.upnIndex.get(key) ?? '');
+    return this.userRecords.get(key) ?? this.userRecords.get(this.upnIndex.get(key) ?? '');
   }
 
   findGroup(id: string): DemoGroup | undefined {
@@ -181,7 +186,7 @@ export class DemoTenantState {
   /** Units in use per SKU, derived from the users so assignLicense stays consistent. */
   consumedUnits(skuId: string): number {
     let n = 0;
-    for (const r of this.users.values()) {
+    for (const r of this.userRecords.values()) {
       if (r.user.assignedLicenses?.some((l) => l.skuId === skuId)) n++;
     }
     return n;
@@ -192,7 +197,14 @@ export class DemoTenantState {
    * methods and role assignments so that writes (DELETE a method, remove a role)
    * are reflected the same way the real report eventually reflects them.
    */
-  registrationDetails(rec: DemoUserRecord, now: Date): MG.UserRegistrationDetails & { id: string } {
+  /** Principals holding any directory role (computed once per report request on big tenants). */
+  adminIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const a of this.roleAssignments.values()) ids.add(a.principalId.toLowerCase());
+    return ids;
+  }
+
+  registrationDetails(rec: DemoUserRecord, now: Date, admins?: Set<string>): MG.UserRegistrationDetails & { id: string } {
     const methodsRegistered: string[] = [];
     let mfa = false;
     let passwordless = false;
@@ -214,7 +226,7 @@ export class DemoTenantState {
       userPrincipalName: rec.user.userPrincipalName,
       userDisplayName: rec.user.displayName,
       userType: rec.user.userType === 'Guest' ? 'guest' : 'member',
-      isAdmin: this.isAdmin(rec.user.id),
+      isAdmin: admins ? admins.has(rec.user.id.toLowerCase()) : this.isAdmin(rec.user.id),
       isSsprRegistered: sspr,
       isSsprEnabled: true,
       isSsprCapable: sspr,
@@ -224,7 +236,7 @@ export class DemoTenantState {
       methodsRegistered,
       isSystemPreferredAuthenticationMethodEnabled: false,
       systemPreferredAuthenticationMethods: [],
-      userPreferredMethodForSecondaryAuthentication: preferred as MG.UserDefaultAuthenticationMethodType,
+      userPreferredMethodForSecondaryAuthentication: preferred as MG.UserDefaultAuthenticationMethod,
       lastUpdatedDateTime: new Date(now.getTime() - 6 * 3600_000).toISOString(),
     };
   }

@@ -85,7 +85,14 @@ export class ApprovalWorkflow {
       expiresAt: new Date(now.getTime() + this.deps.ttlMinutes * 60_000),
     });
     await this.audit(record, input.requester, 'requested', { action: action.id, targets: input.targets.map((t) => t.id) });
-    await this.deps.events.requested(record);
+    try {
+      await this.deps.events.requested(record);
+    } catch (err) {
+      // An approval nobody can see must not linger as pending: withdraw it and say why.
+      await this.deps.approvals.decide(record.id, 'cancelled', 'vigil', 'Vigil', this.now());
+      await this.audit(record, undefined, 'cancelled', { reason: 'could not post to the approvals channel', error: (err as Error).message });
+      return { ok: false, message: 'I could not post the request to the approvals channel, so I withdrew it. Check that Vigil is still in that channel and try again.' };
+    }
     return { ok: true, record, message: 'Sent for approval.' };
   }
 

@@ -171,6 +171,15 @@ export class ApprovalStore {
     return rows.map(toRecord);
   }
 
+  /** Requests of an action that succeeded since a time (to show "already fixed" instead of a button). */
+  async succeededSince(tenantId: string, actionId: string, since: Date): Promise<ApprovalRecord[]> {
+    const rows = await this.db.query(
+      `SELECT ${COLUMNS} FROM approval_requests WHERE tenant_id = $1 AND action_id = $2 AND state = 'succeeded' AND finished_at >= $3`,
+      [tenantId, actionId, since],
+    );
+    return rows.map(toRecord);
+  }
+
   async setChannelRef(id: string, ref: ConversationPointer): Promise<void> {
     await this.db.query(`UPDATE approval_requests SET channel_ref = $2::jsonb WHERE id = $1`, [id, json(ref)]);
   }

@@ -29,7 +29,7 @@ export class TeamsMessenger implements Messenger {
   async post(conversation: ConversationPointer, card: Card): Promise<ConversationPointer> {
     const reference = conversation as Partial<ConversationReference>;
     let activityId = '';
-    await this.adapter.continueConversationAsync(this.appId, reference, async (ctx: TurnContext) => {
+    await this.proactive(reference, async (ctx) => {
       const res = await ctx.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
       activityId = res?.id ?? '';
     });
@@ -40,10 +40,26 @@ export class TeamsMessenger implements Messenger {
   async update(message: ConversationPointer, card: Card): Promise<void> {
     const { reference, activityId } = message as unknown as MessagePointer;
     if (!activityId) return;
-    await this.adapter.continueConversationAsync(this.appId, reference, async (ctx: TurnContext) => {
+    await this.proactive(reference, async (ctx) => {
       const activity = MessageFactory.attachment(CardFactory.adaptiveCard(card));
       activity.id = activityId;
       await ctx.updateActivity(activity);
     });
+  }
+
+  /**
+   * Run logic in a proactive turn and let its error reach the caller: the adapter would
+   * otherwise hand it to onTurnError and report success.
+   */
+  private async proactive(reference: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
+    let failure: unknown;
+    await this.adapter.continueConversationAsync(this.appId, reference, async (ctx: TurnContext) => {
+      try {
+        await logic(ctx);
+      } catch (err) {
+        failure = err;
+      }
+    });
+    if (failure) throw failure;
   }
 }
