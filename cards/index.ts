@@ -2,5 +2,6 @@
 export { helpCard, type HelpContent } from './help';
 export { messageCard, type MessageTone } from './message';
 export { mfaRegistrationCard, type MfaCardPerson, type MfaCardView } from './mfaRegistration';
+export { checkResultCard, gapLines, type CheckCardRow, type CheckCardView, type GapLine } from './checkResult';
 export { approvalCard, type ApprovalCardView } from './approval';
 export { render, literal, type Card } from './render';

@@ -1,4 +1,5 @@
 import template from './mfaRegistration.json';
+import { gapLines } from './checkResult';
 import { literal, plural, render, type Card } from './render';
 
 export interface MfaCardPerson {
@@ -57,9 +58,7 @@ export function mfaRegistrationCard(v: MfaCardView): Card {
     })),
     pageText: v.lackingCount > v.people.length ? `Showing ${v.firstIndex}–${last} of ${v.lackingCount}.` : '',
     moreRef: v.moreRef,
-    gaps: v.gaps.map((g) => ({
-      line: `• ${g.what}: ${g.reason}${g.permission ? ` Add the application permission ${g.permission}.` : ''}${g.licence ? ` Needs ${g.licence}.` : ''}`,
-    })),
+    gaps: gapLines(v.gaps),
   });
 }
 

@@ -3,15 +3,15 @@
  * Card actions carry only a random reference (or a request id); their meaning is looked up
  * server-side, bound to the tenant the activity came from.
  */
-import { helpCard, literal, messageCard, mfaRegistrationCard, type Card } from '../../cards';
-import { findCheck, type CheckRunner } from '../checks';
-import { daysSince, mfaRegistration, type MfaRegistrationData } from '../checks/mfaRegistration';
-import type { CheckResult } from '../checks/types';
+import { helpCard, literal, messageCard, type Card } from '../../cards';
+import { CHECKS, findCheck, type CheckRunner } from '../checks';
+import type { Check, CheckResult } from '../checks/types';
 import type { ApproverDirectory } from '../remediation/approvers';
 import { findAction } from '../remediation/catalogue';
 import type { ApprovalWorkflow } from '../remediation/workflow';
 import type { ActionTarget, ApprovalRecord, Store } from '../store';
 import { approvalCardFor } from './approvalCards';
+import { renderCheckCard, type RenderedFinding } from './checkCards';
 import { parseIntent } from './intents';
 import type { ActionReply, ChatContext, ChatReply } from './messenger';
 
@@ -38,10 +38,10 @@ export interface AssistantDeps {
   now?: () => Date;
 }
 
-export const HELP_QUESTIONS = [
-  { say: 'who lacks MFA?', does: 'People without MFA, newest joiners first, with a fix button for each' },
-  { say: 'help', does: 'This list' },
-];
+/** The help card's questions: one per check, in the order checks are registered. */
+export function helpQuestions(): Array<{ say: string; does: string }> {
+  return [...CHECKS.map((c) => ({ say: c.ask, does: c.title })), { say: 'help', does: 'This list' }];
+}
 
 export const APPROVER_COMMANDS = [{ say: '@Vigil use this channel for approvals', does: 'Fix requests are posted here for approval' }];
 
@@ -82,63 +82,44 @@ export class Assistant {
   }
 
   help(intro?: string): Card {
-    return helpCard({ intro, questions: HELP_QUESTIONS, approverCommands: APPROVER_COMMANDS });
+    return helpCard({ intro, questions: helpQuestions(), approverCommands: APPROVER_COMMANDS });
   }
 
   private async answerCheck(ctx: ChatContext, checkId: string, page: number): Promise<Card> {
     const check = findCheck(checkId);
     if (!check) return this.help();
     const result = await this.deps.checks.run(check, ctx.tenantId);
-    return this.renderMfa(ctx, result as CheckResult<MfaRegistrationData>, page);
+    return this.renderCheck(ctx, check, result, page);
   }
 
-  private async renderMfa(ctx: ChatContext, result: CheckResult<MfaRegistrationData>, page: number): Promise<Card> {
+  /** One page of a check's findings, each with its fix button (or why there is none). */
+  private async renderCheck(ctx: ChatContext, check: Check, result: CheckResult, page: number): Promise<Card> {
     const now = this.now();
-    const data = result.data;
-    const people = data?.membersLacking ?? [];
-    const lastPage = Math.max(0, Math.ceil(people.length / PAGE_SIZE) - 1);
+    const lastPage = Math.max(0, Math.ceil(result.findings.length / PAGE_SIZE) - 1);
     const p = Math.min(Math.max(0, page), lastPage);
-    const shown = people.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE);
-    const open = await this.openRequestsByTarget(ctx.tenantId, 'mfa.require');
-    const fixed = await this.fixedTargets(ctx.tenantId, 'mfa.require', now);
+    const shown = result.findings.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE);
+    const inFlight = await this.targetsInFlight(ctx.tenantId, now);
     const channel = await this.deps.store.channels.get(ctx.tenantId, 'approvals');
-    const rows = [];
-    for (const person of shown) {
-      const pending = open.get(person.id);
-      const done = fixed.get(person.id);
-      const fixRef = pending || done
-        ? ''
-        : await this.putRef<OfferPayload>(ctx, 'offer', {
-            actionId: 'mfa.require',
-            target: { id: person.id, displayName: person.displayName, detail: person.userPrincipalName },
-            checkId: mfaRegistration.id,
-            page: p,
-          });
-      rows.push({
-        displayName: person.displayName,
-        userPrincipalName: person.userPrincipalName,
-        daysSinceJoined: daysSince(person.createdDateTime, now),
-        isAdmin: person.isAdmin,
-        fixRef,
-        status: pending
-          ? `Awaiting approval${channel?.name ? ` in ${literal(channel.name)}` : ''}`
-          : done
-            ? `MFA enforced on ${done.finishedAt!.toISOString().slice(0, 10)}; they must register at next sign-in`
-            : '',
-      });
+    const rows: RenderedFinding[] = [];
+    for (const finding of shown) {
+      const action = finding.remediation ? findAction(finding.remediation) : undefined;
+      const target = finding.target ?? { id: finding.subject.id, displayName: finding.subject.displayName, detail: finding.subject.userPrincipalName };
+      const key = action ? `${action.id}/${target.id}` : '';
+      const pending = inFlight.open.get(key);
+      const done = inFlight.fixed.get(key);
+      const fixRef =
+        action && !pending && !done
+          ? await this.putRef<OfferPayload>(ctx, 'offer', { actionId: action.id, target, checkId: check.id, page: p })
+          : '';
+      const status = pending
+        ? `Awaiting approval${channel?.name ? ` in ${literal(channel.name)}` : ''}`
+        : done
+          ? `Fixed through Vigil on ${done.finishedAt!.toISOString().slice(0, 10)}`
+          : '';
+      rows.push({ finding, fixRef, fixTitle: action?.title ?? '', status });
     }
-    const moreRef = p < lastPage ? await this.putRef<ViewPayload>(ctx, 'view', { checkId: mfaRegistration.id, page: p + 1 }) : '';
-    return mfaRegistrationCard({
-      enabledMembers: data?.enabledMembers ?? null,
-      lackingCount: people.length,
-      guestsLacking: data?.guestsLacking ?? 0,
-      source: data?.source ?? 'report',
-      people: rows,
-      firstIndex: p * PAGE_SIZE + 1,
-      moreRef,
-      gaps: result.gaps,
-      unknown: result.status === 'unknown',
-    });
+    const moreRef = p < lastPage ? await this.putRef<ViewPayload>(ctx, 'view', { checkId: check.id, page: p + 1 }) : '';
+    return renderCheckCard(check, result, { rows, firstIndex: p * PAGE_SIZE + 1, moreRef, now });
   }
 
   private async showPage(ctx: ChatContext, ref: unknown): Promise<ActionReply> {
@@ -160,8 +141,8 @@ export class Assistant {
         ),
       };
     }
-    const open = await this.openRequestsByTarget(ctx.tenantId, offer.actionId);
-    if (!open.has(offer.target.id)) {
+    const { open } = await this.targetsInFlight(ctx.tenantId, this.now());
+    if (!open.has(`${offer.actionId}/${offer.target.id}`)) {
       const outcome = await this.deps.workflow.request({
         tenantId: ctx.tenantId,
         actionId: offer.actionId,
@@ -173,7 +154,7 @@ export class Assistant {
     }
     const check = findCheck(offer.checkId)!;
     const result = await this.deps.checks.run(check, ctx.tenantId);
-    const card = await this.renderMfa(ctx, result as CheckResult<MfaRegistrationData>, offer.page);
+    const card = await this.renderCheck(ctx, check, result, offer.page);
     return { card: withBanner(card, `Sent for approval to ${literal(channel.name ?? 'the approvals channel')}: ${findAction(offer.actionId)!.title} for ${literal(offer.target.displayName)}. I will tell you here when it is decided.`) };
   }
 
@@ -220,19 +201,14 @@ export class Assistant {
     );
   }
 
-  private async openRequestsByTarget(tenantId: string, actionId: string): Promise<Map<string, ApprovalRecord>> {
-    const open = await this.deps.store.approvals.open(tenantId);
-    const map = new Map<string, ApprovalRecord>();
-    for (const r of open) if (r.actionId === actionId) for (const t of r.targets) map.set(t.id, r);
-    return map;
-  }
-
-  /** Targets a fix already succeeded for in the last 30 days: show that instead of offering it again. */
-  private async fixedTargets(tenantId: string, actionId: string, now: Date): Promise<Map<string, ApprovalRecord>> {
+  /** Fixes already asked for (pending/approved/executing) or done in the last 30 days, by "action/target". */
+  private async targetsInFlight(tenantId: string, now: Date): Promise<{ open: Map<string, ApprovalRecord>; fixed: Map<string, ApprovalRecord> }> {
+    const open = new Map<string, ApprovalRecord>();
+    for (const r of await this.deps.store.approvals.open(tenantId)) for (const t of r.targets) open.set(`${r.actionId}/${t.id}`, r);
+    const fixed = new Map<string, ApprovalRecord>();
     const since = new Date(now.getTime() - 30 * 86_400_000);
-    const map = new Map<string, ApprovalRecord>();
-    for (const r of await this.deps.store.approvals.succeededSince(tenantId, actionId, since)) for (const t of r.targets) map.set(t.id, r);
-    return map;
+    for (const r of await this.deps.store.approvals.succeededSince(tenantId, since)) for (const t of r.targets) fixed.set(`${r.actionId}/${t.id}`, r);
+    return { open, fixed };
   }
 
   private putRef<T>(ctx: ChatContext, kind: string, payload: T): Promise<string> {

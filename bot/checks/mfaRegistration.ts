@@ -43,6 +43,9 @@ export interface MfaRegistrationData {
   guestsLacking: number;
 }
 
+/** Ways people write "MFA" in questions. */
+export const MFA = String.raw`(?:mfa|multi[\s-]?factor(?:\s+auth(?:entication)?)?|2fa|two[\s-]?factor|two[\s-]?step)`;
+
 const REPORT = '/reports/authenticationMethods/userRegistrationDetails';
 const USER_FIELDS = 'id,displayName,userPrincipalName,accountEnabled,userType,createdDateTime';
 /** Graph's limit on values in one `in (…)` filter clause. */
@@ -53,6 +56,16 @@ const NOT_MFA = new Set(['#microsoft.graph.passwordAuthenticationMethod', '#micr
 export const mfaRegistration: Check<MfaRegistrationReads, MfaRegistrationData> = {
   id: 'mfa.registration',
   title: 'People without MFA',
+  why: 'An account without MFA falls to one phished or reused password; new joiners are the usual gap.',
+  ask: 'who lacks MFA?',
+  questions: [
+    // who lacks MFA / which users don't have MFA / users without multi-factor / missing MFA
+    new RegExp(
+      String.raw`\b(?:lacks?|lacking|without|missing|no|(?:do|does|did)\s*n[o']?t\s+(?:have|use)|not\s+(?:have|using|registered|enrolled|set\s*up))\b.*\b${MFA}\b`,
+    ),
+    // mfa status / mfa report / mfa registration / mfa gaps / check mfa
+    new RegExp(String.raw`(?:\b${MFA}\b.*\b(?:status|report|registration|registered|gaps?|coverage|audit|list)\b|^(?:check|show|audit)\s+${MFA}\b|^${MFA}$)`),
+  ],
   reads: [
     { request: `GET ${REPORT}?$filter=isMfaRegistered eq false`, permission: 'AuditLog.Read.All', licence: 'Microsoft Entra ID P1' },
     { request: 'GET /users?$filter=id in (…) (in $batch)', permission: 'User.Read.All' },

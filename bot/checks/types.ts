@@ -14,12 +14,23 @@ export interface Subject {
   userPrincipalName?: string;
 }
 
+/** What a fix acts on, when it is not simply the subject (an inbox rule inside a mailbox, a role assignment). */
+export interface FixTarget {
+  id: string;
+  displayName: string;
+  detail?: string;
+  /** Owner of a nested object (the mailbox user of an inbox rule) */
+  userId?: string;
+}
+
 export interface Finding {
   severity: Severity;
   subject: Subject;
   detail: string;
   /** Id of the remediation action that fixes this finding, or null when none exists. */
   remediation: string | null;
+  /** What the fix acts on; defaults to the subject. */
+  target?: FixTarget;
   /** Check-specific facts the card shows (e.g. days since joined). */
   facts?: Record<string, string | number | boolean | null>;
 }
@@ -60,6 +71,12 @@ export interface CheckContext {
 export interface Check<R = unknown, D = unknown> {
   id: string;
   title: string;
+  /** One sentence: why this matters, for cards and reports. */
+  why: string;
+  /** The question the help card suggests, e.g. "who lacks MFA?" */
+  ask: string;
+  /** Phrases (on lower-cased, punctuation-free text) that ask for this check in chat. */
+  questions: RegExp[];
   reads: GraphRead[];
   /** Fetch what the check needs; failures of optional reads become gaps inside R, never a thrown error. */
   read(ctx: CheckContext): Promise<R>;

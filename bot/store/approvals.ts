@@ -171,11 +171,11 @@ export class ApprovalStore {
     return rows.map(toRecord);
   }
 
-  /** Requests of an action that succeeded since a time (to show "already fixed" instead of a button). */
-  async succeededSince(tenantId: string, actionId: string, since: Date): Promise<ApprovalRecord[]> {
+  /** Requests that succeeded since a time (to show "already fixed" instead of a button). */
+  async succeededSince(tenantId: string, since: Date): Promise<ApprovalRecord[]> {
     const rows = await this.db.query(
-      `SELECT ${COLUMNS} FROM approval_requests WHERE tenant_id = $1 AND action_id = $2 AND state = 'succeeded' AND finished_at >= $3`,
-      [tenantId, actionId, since],
+      `SELECT ${COLUMNS} FROM approval_requests WHERE tenant_id = $1 AND state = 'succeeded' AND finished_at >= $2`,
+      [tenantId, since],
     );
     return rows.map(toRecord);
   }
