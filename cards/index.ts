@@ -5,3 +5,5 @@ export { mfaRegistrationCard, type MfaCardPerson, type MfaCardView } from './mfa
 export { checkResultCard, gapLines, type CheckCardRow, type CheckCardView, type GapLine } from './checkResult';
 export { approvalCard, type ApprovalCardView } from './approval';
 export { render, literal, type Card } from './render';
+export { alertCard, type AlertCardView, type AlertItemView } from './alert';
+export { tenantsCard, type TenantRowView } from './tenants';

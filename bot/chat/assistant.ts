@@ -4,13 +4,16 @@
  * server-side, bound to the tenant the activity came from.
  */
 import { helpCard, literal, messageCard, type Card } from '../../cards';
+import { auditLogCard, type AuditLogRowView } from '../../cards/auditLog';
+import { formatDateTime } from '../../cards/render';
 import { CHECKS, findCheck, type CheckRunner } from '../checks';
 import type { Check, CheckResult } from '../checks/types';
 import type { ApproverDirectory } from '../remediation/approvers';
-import { findAction } from '../remediation/catalogue';
-import type { ApprovalWorkflow } from '../remediation/workflow';
-import type { ActionTarget, ApprovalRecord, Store } from '../store';
-import { approvalCardFor } from './approvalCards';
+import type { AuditExports } from '../remediation/auditTrail';
+import { allActions, findAction } from '../remediation/catalogue';
+import { targetKey, type ApprovalWorkflow } from '../remediation/workflow';
+import type { ActionTarget, ApprovalRecord, Store, TeamsUserDirectory } from '../store';
+import type { ApprovalViews } from './approvalCards';
 import { renderCheckCard, type RenderedFinding } from './checkCards';
 import { parseIntent } from './intents';
 import type { ActionReply, ChatContext, ChatReply } from './messenger';
@@ -30,11 +33,28 @@ interface OfferPayload {
   page: number;
 }
 
+/** "Require MFA for all N shown": one request for every target offered on one page. */
+interface BulkOfferPayload {
+  actionId: string;
+  targets: ActionTarget[];
+  checkId: string;
+  page: number;
+}
+
+/** How many entries "show recent approvals" and "audit log" list. */
+const RECENT = 20;
+
 export interface AssistantDeps {
   store: Store;
   checks: CheckRunner;
   workflow: ApprovalWorkflow;
   approvers: ApproverDirectory;
+  /** Approval cards per viewer (Approve / Reject for approvers, Cancel for the requester). */
+  views: ApprovalViews;
+  /** The audit trail's CSV download links. */
+  exports: AuditExports;
+  /** Teams ids of the people Vigil talks to (for approval cards' user-specific views). */
+  teamsUsers: TeamsUserDirectory;
   now?: () => Date;
 }
 
@@ -43,7 +63,19 @@ export function helpQuestions(): Array<{ say: string; does: string }> {
   return [...CHECKS.map((c) => ({ say: c.ask, does: c.title })), { say: 'help', does: 'This list' }];
 }
 
-export const APPROVER_COMMANDS = [{ say: '@Vigil use this channel for approvals', does: 'Fix requests are posted here for approval' }];
+export const APPROVER_COMMANDS = [
+  { say: '@Vigil use this channel for approvals', does: 'Fix requests are posted here for approval' },
+  { say: 'show recent approvals', does: `The last ${RECENT} fix requests and how they ended` },
+  { say: 'audit log', does: `The last ${RECENT} entries of the audit trail, with a CSV download of all of it` },
+];
+
+/** The help card's list of fixes: what each needs from Graph and how many approvers. */
+export function helpFixes(workflow: ApprovalWorkflow): Array<{ say: string; does: string }> {
+  return allActions().map((a) => {
+    const approvers = workflow.requiredApprovals(a);
+    return { say: a.title, does: `${a.permission} · ${a.risk} risk · ${approvers} approver${approvers === 1 ? '' : 's'}` };
+  });
+}
 
 export class Assistant {
   private readonly now: () => Date;
@@ -53,6 +85,7 @@ export class Assistant {
   }
 
   async onMessage(ctx: ChatContext, text: string): Promise<ChatReply> {
+    await this.rememberTeamsId(ctx);
     const intent = parseIntent(text);
     switch (intent.kind) {
       case 'check':
@@ -61,17 +94,30 @@ export class Assistant {
         return { card: await this.setChannel(ctx, intent.purpose) };
       case 'help':
         return { card: this.help() };
+      case 'recent-approvals':
+      case 'audit-log':
+      case 'audit-export':
+        return { card: await this.auditTrail(ctx, intent.kind) };
       default:
         return { card: this.help(`I did not understand “${literal(text.replace(/<[^>]+>/g, '').trim().slice(0, 200))}”. Here is what I can do.`) };
     }
   }
 
-  async onAction(ctx: ChatContext, verb: string, data: Record<string, unknown>): Promise<ActionReply> {
+  /**
+   * A card button, or Teams asking for a card's current view. `automatic` marks a refresh Teams
+   * made by itself (a person looked at the card): that only ever reads, whatever the verb says,
+   * and never edits the message (Teams would refresh again, forever).
+   */
+  async onAction(ctx: ChatContext, verb: string, data: Record<string, unknown>, opts: { automatic?: boolean } = {}): Promise<ActionReply> {
+    if (opts.automatic || verb === 'vigil.refresh') return this.refreshApproval(ctx, data.requestId);
+    await this.rememberTeamsId(ctx);
     switch (verb) {
       case 'vigil.page':
         return this.showPage(ctx, data.ref);
       case 'vigil.fix':
         return this.requestFix(ctx, data.ref);
+      case 'vigil.fixAll':
+        return this.requestBulkFix(ctx, data.ref);
       case 'vigil.approve':
       case 'vigil.reject':
       case 'vigil.cancel':
@@ -82,7 +128,16 @@ export class Assistant {
   }
 
   help(intro?: string): Card {
-    return helpCard({ intro, questions: helpQuestions(), approverCommands: APPROVER_COMMANDS });
+    const enabled = this.deps.workflow.enabled;
+    return helpCard({
+      intro,
+      questions: helpQuestions(),
+      approverCommands: APPROVER_COMMANDS,
+      fixes: helpFixes(this.deps.workflow),
+      fixesIntro: enabled
+        ? 'Fixes I can make once approved (the Graph application permission each needs; without it the fix fails and says so):'
+        : 'Fixes are switched off here (REMEDIATION=off): I only read. With them on, each would need:',
+    });
   }
 
   private async answerCheck(ctx: ChatContext, checkId: string, page: number): Promise<Card> {
@@ -101,25 +156,35 @@ export class Assistant {
     const inFlight = await this.targetsInFlight(ctx.tenantId, now);
     const channel = await this.deps.store.channels.get(ctx.tenantId, 'approvals');
     const rows: RenderedFinding[] = [];
+    const bulk = new Map<string, ActionTarget[]>();
     for (const finding of shown) {
       const action = finding.remediation ? findAction(finding.remediation) : undefined;
       const target = finding.target ?? { id: finding.subject.id, displayName: finding.subject.displayName, detail: finding.subject.userPrincipalName };
-      const key = action ? `${action.id}/${target.id}` : '';
+      const key = action ? `${action.id}/${targetKey(target)}` : '';
       const pending = inFlight.open.get(key);
       const done = inFlight.fixed.get(key);
-      const fixRef =
-        action && !pending && !done
-          ? await this.putRef<OfferPayload>(ctx, 'offer', { actionId: action.id, target, checkId: check.id, page: p })
-          : '';
+      const offer = action && !pending && !done && this.deps.workflow.enabled;
+      const fixRef = offer ? await this.putRef<OfferPayload>(ctx, 'offer', { actionId: action.id, target, checkId: check.id, page: p }) : '';
+      if (offer && action.bulk) bulk.set(action.id, [...(bulk.get(action.id) ?? []), target]);
       const status = pending
         ? `Awaiting approval${channel?.name ? ` in ${literal(channel.name)}` : ''}`
         : done
           ? `Fixed through Vigil on ${done.finishedAt!.toISOString().slice(0, 10)}`
-          : '';
+          : action && !this.deps.workflow.enabled
+            ? 'Fixes are off (read-only)'
+            : '';
       rows.push({ finding, fixRef, fixTitle: action?.title ?? '', status });
     }
     const moreRef = p < lastPage ? await this.putRef<ViewPayload>(ctx, 'view', { checkId: check.id, page: p + 1 }) : '';
-    return renderCheckCard(check, result, { rows, firstIndex: p * PAGE_SIZE + 1, moreRef, now });
+    const card = renderCheckCard(check, result, { rows, firstIndex: p * PAGE_SIZE + 1, moreRef, now });
+    // "Require MFA for all N shown": one request, one approval, for every offer on this page.
+    const bulkActions = [];
+    for (const [actionId, targets] of bulk) {
+      if (targets.length < 2) continue;
+      const ref = await this.putRef<BulkOfferPayload>(ctx, 'offer-all', { actionId, targets, checkId: check.id, page: p });
+      bulkActions.push({ type: 'Action.Execute', title: findAction(actionId)!.bulk!.title(targets.length), verb: 'vigil.fixAll', data: { verb: 'vigil.fixAll', ref } });
+    }
+    return bulkActions.length ? { ...card, actions: [...((card.actions as unknown[]) ?? []), ...bulkActions] } : card;
   }
 
   private async showPage(ctx: ChatContext, ref: unknown): Promise<ActionReply> {
@@ -184,7 +249,7 @@ export class Assistant {
       tenantId: ctx.tenantId,
       purpose,
       ref: ctx.conversation.ref,
-      name: ctx.conversation.name ?? null,
+      name: ctx.conversation.name ?? (await ctx.conversation.resolveName?.()) ?? null,
       setBy: ctx.user.id,
       setAt: this.now(),
     });

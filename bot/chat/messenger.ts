@@ -16,7 +16,13 @@ export interface Messenger {
 export interface ChatContext {
   tenantId: string;
   user: { id: string; name: string };
-  conversation: { kind: 'personal' | 'channel' | 'groupChat'; ref: ConversationPointer; name?: string };
+  conversation: {
+    kind: 'personal' | 'channel' | 'groupChat';
+    ref: ConversationPointer;
+    name?: string;
+    /** Look the channel's name up from Teams (channel messages do not carry it). */
+    resolveName?: () => Promise<string | undefined>;
+  };
 }
 
 /** What the bot answers to a message. */
@@ -26,3 +32,11 @@ export interface ChatReply {
 
 /** What the bot answers to a card action: a card that replaces the clicked one, or a short message. */
 export type ActionReply = { card: Card } | { message: string };
+
+/** The conversation can no longer be written to (Teams 403 MessageWritesBlocked): stop trying, tell people. */
+export class ConversationUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConversationUnreachableError';
+  }
+}

@@ -116,9 +116,10 @@ export async function usersByIds(graph: GraphApi, ids: string[]): Promise<MfaReg
     });
   }
   const out: MfaRegistrationReads['accounts'] = {};
-  for (const res of await graph.batch<{ value: User[] }>(requests)) {
+  for (const res of await graph.batch<{ value: User[]; '@odata.nextLink'?: string }>(requests)) {
     if (res.error) throw res.error;
-    for (const u of res.body?.value ?? []) out[u.id!] = u;
+    // Graph may page even a 15-id filter: follow the link rather than lose people.
+    for (const u of [...(res.body?.value ?? []), ...(await graph.rest<User>(res.body))]) out[u.id!] = u;
   }
   return out;
 }

@@ -4,6 +4,7 @@
  * are separate so the judging can be tested on Graph-shaped JSON alone.
  */
 import type { GraphApi } from '../graph/api';
+import type { CheckSettings } from './settings';
 
 export type Severity = 'high' | 'medium' | 'low' | 'info';
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown';
@@ -31,6 +32,11 @@ export interface Finding {
   remediation: string | null;
   /** What the fix acts on; defaults to the subject. */
   target?: FixTarget;
+  /**
+   * What makes this finding the same one from scan to scan, when the subject alone does not
+   * (e.g. the country of a sign-in, the rule id). Never something that changes by itself, like a day count.
+   */
+  key?: string;
   /** Check-specific facts the card shows (e.g. days since joined). */
   facts?: Record<string, string | number | boolean | null>;
 }
@@ -66,6 +72,8 @@ export interface CheckContext {
   graph: GraphApi;
   tenantId: string;
   now: Date;
+  /** Configuration for this tenant (excluded accounts, countries, Exchange reader); defaults when absent. */
+  settings?: CheckSettings;
 }
 
 export interface Check<R = unknown, D = unknown> {

@@ -34,6 +34,7 @@ export {
   defaultSeed,
 } from './seed';
 export { generateSeed, type GenerateSeedOptions } from './generate';
+export * as demoChanges from './changes';
 export { ALL_PERMISSIONS } from './routes';
 export { MAILBOX_CONCURRENCY_LIMIT } from './server';
 

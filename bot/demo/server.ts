@@ -26,6 +26,8 @@ export interface RecordedRequest {
   status: number;
   tenantId?: string;
   inBatch: boolean;
+  /** Entries in the answer's `value` array, when it has one (the benchmark's lower bounds use it). */
+  items?: number;
 }
 
 export interface ServerDeps {
@@ -145,7 +147,7 @@ export class DemoServer {
       baseUrl: this.deps.baseUrl(),
       roles,
       issuer: this.deps.issuer,
-      nowSeconds: Math.floor(this.deps.now().getTime() / 1000),
+      nowSeconds: Math.floor(Date.now() / 1000), // wall-clock: see verify below
     });
     this.sendJson(res, out.status, out.body, { 'cache-control': 'no-store, no-cache' });
   }
@@ -183,6 +185,7 @@ export class DemoServer {
         ? await this.faultResult(fault, inner)
         : await this.execute(inner, fault?.delayMs ?? 0);
     record.status = result.status;
+    record.items = itemCount(result);
     this.sendResult(res, result, inner.clientRequestId);
   }
 
@@ -193,7 +196,8 @@ export class DemoServer {
     if (!authorization) return invalid('Access token is empty.');
     const m = /^Bearer\s+(.+)$/i.exec(authorization);
     if (!m) return invalid('Access token validation failure. Invalid audience.');
-    const claims = this.deps.issuer.verify(m[1], Math.floor(this.deps.now().getTime() / 1000), [this.deps.baseUrl(), GRAPH_RESOURCE]);
+    // Tokens live in wall-clock time (the client caches them by it), whatever the simulated clock says.
+    const claims = this.deps.issuer.verify(m[1], Math.floor(Date.now() / 1000), [this.deps.baseUrl(), GRAPH_RESOURCE]);
     if ('error' in claims) return invalid(claims.error);
     const tenant = this.deps.tenantById(claims.tid);
     if (!tenant) return invalid('Access token validation failure. Invalid issuer.');
@@ -265,6 +269,16 @@ export class DemoServer {
         const e = route.licenceError ?? { status: 403, code: 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', message: "Neither tenant is B2C or tenant doesn't have premium license" };
         throw new GraphError(e.status, e.code, e.message);
       }
+      // Graph's documented throttling limits, when the `limits` knob is on (limits.ts).
+      const throttled = this.deps.knobs.limits?.admit({
+        tenantId: auth.tenant.id,
+        tenantUsers: auth.tenant.userRecords.size,
+        appId: this.deps.app.clientId,
+        method: inner.method,
+        path: decodePath(inner.rawPath),
+        query: inner.query,
+      });
+      if (throttled) throw new GraphError(429, throttled.code, throttled.message, throttled.headers);
       if (route.mailbox) release = this.acquireMailbox(auth.tenant, params.userId);
       await wait();
       const ctx: RouteContext = {
@@ -362,6 +376,7 @@ export class DemoServer {
       ? await this.faultResult(fault, inner)
       : await this.execute(inner, fault?.delayMs ?? 0);
     rec.status = result.status;
+    rec.items = itemCount(result);
     const headers: Record<string, string> = { ...(result.headers ?? {}) };
     if (result.text !== undefined) headers['Content-Type'] = 'text/plain';
     else if (result.body !== undefined) headers['Content-Type'] = JSON_TYPE;
@@ -428,6 +443,11 @@ export class DemoServer {
     }
     this.sendJson(res, 404, { error: `unknown control endpoint ${req.method} ${path}` });
   }
+}
+
+function itemCount(result: GraphResult): number | undefined {
+  const value = (result.body as { value?: unknown } | undefined)?.value;
+  return Array.isArray(value) ? value.length : undefined;
 }
 
 function parseJsonBody(raw: Buffer, contentType: string | undefined): unknown {

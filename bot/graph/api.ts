@@ -92,6 +92,19 @@ export class GraphApi {
     }
   }
 
+  /** The items of the pages after a collection page's @odata.nextLink (e.g. inside a $batch response). */
+  async rest<T>(page: { '@odata.nextLink'?: string } | undefined, headers?: Record<string, string>): Promise<T[]> {
+    const items: T[] = [];
+    let next = page?.['@odata.nextLink'];
+    while (next) {
+      const link = next;
+      const p = await this.run(link, () => this.withHeaders(this.client.api(link), headers).get()) as Page<T>;
+      items.push(...(p.value ?? []));
+      next = p['@odata.nextLink'];
+    }
+    return items;
+  }
+
   async all<T>(path: string, opts: RequestOptions = {}): Promise<T[]> {
     const items: T[] = [];
     for await (const page of this.pages<T>(path, opts)) items.push(...page);

@@ -11,6 +11,8 @@ export interface ChannelRecord {
   name: string | null;
   setBy: string;
   setAt: Date;
+  /** Set when Teams refused writes there (MessageWritesBlocked); cleared when the channel is set again. */
+  unreachableSince?: Date | null;
 }
 
 export class ChannelStore {
@@ -20,7 +22,7 @@ export class ChannelStore {
     await this.db.query(
       `INSERT INTO channels (tenant_id, purpose, conversation_ref, name, set_by, set_at) VALUES ($1,$2,$3::jsonb,$4,$5,$6)
        ON CONFLICT (tenant_id, purpose) DO UPDATE SET conversation_ref = EXCLUDED.conversation_ref, name = EXCLUDED.name,
-         set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at`,
+         set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at, unreachable_since = NULL`,
       [c.tenantId, c.purpose, JSON.stringify(c.ref), c.name, c.setBy, c.setAt],
     );
   }
@@ -39,6 +41,7 @@ export class ChannelStore {
       name: (r.name as string) ?? null,
       setBy: String(r.set_by),
       setAt: r.set_at instanceof Date ? r.set_at : new Date(String(r.set_at)),
+      unreachableSince: r.unreachable_since ? new Date(String(r.unreachable_since instanceof Date ? r.unreachable_since.toISOString() : r.unreachable_since)) : null,
     };
   }
 }

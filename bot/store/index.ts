@@ -3,11 +3,15 @@ import { AuditLog } from './audit';
 import { CardRefStore } from './cardRefs';
 import { ChannelStore } from './channels';
 import { openDatabase, type Database, type DatabaseOptions } from './db';
+import { TenantStore } from './tenants';
+import { WatchStore } from './watch';
 
 export * from './approvals';
 export * from './audit';
 export * from './cardRefs';
 export * from './channels';
+export * from './tenants';
+export * from './watch';
 export type { Database, Queryable } from './db';
 
 export interface Store {
@@ -16,6 +20,8 @@ export interface Store {
   audit: AuditLog;
   channels: ChannelStore;
   cardRefs: CardRefStore;
+  tenants: TenantStore;
+  watch: WatchStore;
   close(): Promise<void>;
 }
 
@@ -27,6 +33,8 @@ export async function openStore(opts: DatabaseOptions): Promise<Store> {
     audit: new AuditLog(db),
     channels: new ChannelStore(db),
     cardRefs: new CardRefStore(db),
+    tenants: new TenantStore(db),
+    watch: new WatchStore(db),
     close: () => db.close(),
   };
 }

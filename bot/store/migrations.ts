@@ -3,6 +3,7 @@
  * advisory lock keeps two processes starting at once from migrating twice.
  */
 import type { Database, Queryable } from './db';
+import { WATCH_MIGRATIONS } from './watchMigrations';
 
 const MIGRATIONS: Array<{ version: number; sql: string }> = [
   {
@@ -79,6 +80,24 @@ const MIGRATIONS: Array<{ version: number; sql: string }> = [
       );
     `,
   },
+  {
+    // Remediation catalogue: execution leases (a restart settles only what a dead process held),
+    // Teams ids of people (who sees the approver view of a card), recent-first listing.
+    version: 2,
+    sql: `
+      ALTER TABLE approval_requests ADD COLUMN lease_until timestamptz;
+      CREATE INDEX approval_requests_tenant_created ON approval_requests (tenant_id, created_at DESC);
+
+      CREATE TABLE teams_users (
+        tenant_id      text NOT NULL,
+        aad_object_id  text NOT NULL,
+        teams_id       text NOT NULL,
+        name           text NOT NULL,
+        seen_at        timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, aad_object_id)
+      );
+    `,
+  },
 ];
 
 const LOCK_KEY = 7_370_110; // arbitrary constant shared by every Vigil process
@@ -88,7 +107,7 @@ export async function migrate(db: Database): Promise<void> {
     if (db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
     await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const done = new Set((await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
-    for (const m of MIGRATIONS) {
+    for (const m of [...MIGRATIONS, ...WATCH_MIGRATIONS].sort((a, b) => a.version - b.version)) {
       if (done.has(m.version)) continue;
       await execScript(tx, m.sql);
       await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);

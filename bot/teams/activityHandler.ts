@@ -8,6 +8,7 @@ import {
   CardFactory,
   MessageFactory,
   TeamsActivityHandler,
+  TeamsInfo,
   TurnContext,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
@@ -104,8 +105,28 @@ function chatContext(context: TurnContext): ChatContext {
   return {
     tenantId: tenantOf(context)!,
     user: { id: a.from?.aadObjectId ?? '', name: a.from?.name ?? 'Someone' },
-    conversation: { kind, ref: reference as unknown as ConversationPointer, name: channelName(context) },
+    conversation: { kind, ref: reference as unknown as ConversationPointer, name: channelName(context), resolveName: () => lookUpChannelName(context) },
   };
+}
+
+/**
+ * Channel messages carry only ids; the names come from the team's channel list and details.
+ * General has no name of its own in that list. Failure (no permission, a client that does not
+ * serve these calls) just means no name.
+ */
+async function lookUpChannelName(context: TurnContext): Promise<string | undefined> {
+  const cd = context.activity.channelData as { channel?: { id?: string; name?: string }; team?: { id?: string; name?: string } } | undefined;
+  const channelId = cd?.channel?.id;
+  const teamId = cd?.team?.id;
+  if (!channelId || !teamId) return channelName(context);
+  try {
+    const channels = await TeamsInfo.getTeamChannels(context, teamId);
+    const channel = channels.find((c) => c.id === channelId)?.name ?? (channelId === teamId ? 'General' : undefined);
+    const team = cd?.team?.name ?? (await TeamsInfo.getTeamDetails(context, teamId).catch(() => undefined))?.name;
+    return [channel, team].filter(Boolean).join(' · ') || undefined;
+  } catch {
+    return channelName(context);
+  }
 }
 
 function channelName(context: TurnContext): string | undefined {

@@ -1,0 +1,63 @@
+/**
+ * Which tenant a question is about, and who may see which tenant.
+ *
+ * - A person in a customer tenant's Teams sees only that tenant.
+ * - A person in the home (MSP) tenant sees the home tenant; if they are an approver there
+ *   (an MSP technician) they see every registered tenant too.
+ * A question may name a tenant ("who lacks MFA at Contoso?"); a name the person is not
+ * entitled to is answered exactly like a name that does not exist.
+ */
+import type { ServedTenant, TenantDirectory } from '../tenants/directory';
+
+export interface Viewer {
+  /** The tenant of the Teams activity (never from card data). */
+  tenantId: string;
+  userId: string;
+}
+
+export type Resolution =
+  | { kind: 'tenant'; tenant: ServedTenant; text: string }
+  | { kind: 'choose'; tenants: ServedTenant[]; text: string }
+  | { kind: 'none'; text: string };
+
+export class Tenancy {
+  constructor(
+    private readonly directory: TenantDirectory,
+    /** Is this user an approver in the home tenant (an MSP technician)? */
+    private readonly isHomeApprover: (userId: string) => Promise<boolean>,
+  ) {}
+
+  async entitled(viewer: Viewer): Promise<ServedTenant[]> {
+    const all = await this.directory.list();
+    const own = all.filter((t) => t.tenantId === viewer.tenantId.toLowerCase());
+    if (!this.directory.isHome(viewer.tenantId)) return own;
+    if (all.length > 1 && (await this.isHomeApprover(viewer.userId))) return all;
+    return own;
+  }
+
+  async canSee(viewer: Viewer, tenantId: string): Promise<boolean> {
+    if (viewer.tenantId.toLowerCase() === tenantId.toLowerCase()) return this.directory.isServed(tenantId);
+    return (await this.entitled(viewer)).some((t) => t.tenantId === tenantId.toLowerCase());
+  }
+
+  /**
+   * Strip a trailing "at/for/in <tenant name>" that names a tenant the viewer may see. With no
+   * name: their only tenant, or (several) ask them to choose.
+   */
+  async resolve(viewer: Viewer, text: string): Promise<Resolution> {
+    const tenants = await this.entitled(viewer);
+    const named = /^(.*?)\s+(?:at|for|in|of)\s+(.+?)[\s?!.]*$/i.exec(text.trim());
+    if (named) {
+      const wanted = normaliseName(named[2]);
+      const match = tenants.find((t) => normaliseName(t.displayName) === wanted || t.tenantId === wanted);
+      if (match) return { kind: 'tenant', tenant: match, text: named[1] };
+    }
+    if (tenants.length === 1) return { kind: 'tenant', tenant: tenants[0], text };
+    if (tenants.length === 0) return { kind: 'none', text };
+    return { kind: 'choose', tenants, text };
+  }
+}
+
+function normaliseName(s: string): string {
+  return s.toLowerCase().replace(/<[^>]+>/g, '').replace(/[^\p{L}\p{N}-]+/gu, ' ').trim();
+}

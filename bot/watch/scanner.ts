@@ -1,0 +1,45 @@
+/**
+ * A scan: every check for one tenant, read fresh from Graph, turned into the findings the
+ * watch keeps state on. Only findings of checks that could actually read their data may be
+ * marked resolved by their absence — "could not read" is never "fixed".
+ */
+import { CHECKS, type CheckRunner } from '../checks';
+import type { CheckResult, Finding } from '../checks/types';
+import type { CurrentFinding } from '../store';
+
+/** Severities worth interrupting people for when they newly appear. */
+const ALERT_SEVERITIES = new Set(['high', 'medium']);
+
+export interface ScanOutcome {
+  results: CheckResult[];
+  current: CurrentFinding[];
+  completeChecks: string[];
+}
+
+export function findingKey(checkId: string, f: Finding): string {
+  return [checkId, (f.target?.id ?? f.subject.id).toLowerCase(), f.key ?? ''].join('|');
+}
+
+export async function scanTenant(runner: CheckRunner, tenantId: string): Promise<ScanOutcome> {
+  const results: CheckResult[] = [];
+  // One check at a time: the pacing layer spreads a tenant's requests; parallel checks would only queue.
+  for (const check of CHECKS) results.push(await runner.run(check, tenantId, { fresh: true }));
+  return toOutcome(results);
+}
+
+export function toOutcome(results: CheckResult[]): ScanOutcome {
+  const current: CurrentFinding[] = [];
+  for (const r of results) {
+    for (const f of r.findings) {
+      current.push({
+        key: findingKey(r.id, f),
+        checkId: r.id,
+        severity: f.severity,
+        finding: { ...f, checkTitle: r.title },
+        alertable: ALERT_SEVERITIES.has(f.severity),
+      });
+    }
+  }
+  const completeChecks = results.filter((r) => r.status !== 'unknown' && !r.gaps.some((g) => g.permission || g.licence)).map((r) => r.id);
+  return { results, current, completeChecks };
+}

@@ -1,0 +1,128 @@
+/**
+ * Keeps watch on its own: claims due scan jobs (one worker per tenant per interval, however
+ * many Vigil processes share the database), scans, commits finding state and alerts under
+ * the job's lease, then hands pending alerts to the delivery. A dead worker's lease runs out
+ * and another worker scans that tenant; alerts left pending by a crash are delivered later.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { CheckRunner } from '../checks';
+import type { AlertRecord, Store } from '../store';
+import { scanTenant } from './scanner';
+
+export interface WatchedTenant {
+  tenantId: string;
+  intervalMinutes: number;
+  alertsPaused: boolean;
+}
+
+export interface AlertSink {
+  /** Send one alert; must mark it sent/failed/undeliverable in the store. */
+  deliver(alert: AlertRecord): Promise<void>;
+}
+
+interface Logger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface WatchmanDeps {
+  store: Store;
+  runner: CheckRunner;
+  tenants(): Promise<WatchedTenant[]>;
+  alerts: AlertSink;
+  log: Logger;
+  now?: () => Date;
+  /** How long a claimed scan may run before another worker may take it over. */
+  leaseMs?: number;
+  /** Wait before retrying a scan that failed as a whole. */
+  retryMs?: number;
+  worker?: string;
+  /** Test seam: runs after the scan's Graph reads, before its results are committed. */
+  beforeCommit?: (tenantId: string) => Promise<void>;
+}
+
+export class Watchman {
+  readonly worker: string;
+  private readonly now: () => Date;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+
+  constructor(private readonly deps: WatchmanDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.worker = deps.worker ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  }
+
+  /** Make the job table match the tenants being watched. */
+  async syncJobs(): Promise<WatchedTenant[]> {
+    const tenants = await this.deps.tenants();
+    for (const t of tenants) await this.deps.store.watch.ensureJob(t.tenantId, this.now());
+    await this.deps.store.watch.removeJobsExcept(tenants.map((t) => t.tenantId));
+    return tenants;
+  }
+
+  /** Scan every due tenant this worker can claim, then deliver pending alerts. Returns scans done. */
+  async tick(): Promise<number> {
+    const tenants = new Map((await this.syncJobs()).map((t) => [t.tenantId.toLowerCase(), t]));
+    let scans = 0;
+    for (;;) {
+      const claim = await this.deps.store.watch.claimDue(this.worker, this.now(), this.deps.leaseMs ?? 15 * 60_000);
+      if (!claim) break;
+      const tenant = tenants.get(claim.tenantId) ?? { tenantId: claim.tenantId, intervalMinutes: 60, alertsPaused: false };
+      try {
+        const outcome = await scanTenant(this.deps.runner, claim.tenantId);
+        await this.deps.beforeCommit?.(claim.tenantId);
+        const now = this.now();
+        const committed = await this.deps.store.watch.commitScan({
+          claim,
+          worker: this.worker,
+          now,
+          nextRunAt: new Date(now.getTime() + tenant.intervalMinutes * 60_000),
+          current: outcome.current,
+          completeChecks: outcome.completeChecks,
+          alertsPaused: tenant.alertsPaused,
+          summary: { findings: outcome.current.length, checks: outcome.results.length, incomplete: outcome.results.length - outcome.completeChecks.length },
+        });
+        if (committed === 'lost') this.deps.log.warn({ tenantId: claim.tenantId, worker: this.worker }, 'scan lease lost; results discarded');
+        else this.deps.log.info({ tenantId: claim.tenantId, findings: outcome.current.length, newFindings: committed.newKeys.length, alerted: committed.alert?.findingKeys.length ?? 0 }, 'scan done');
+        scans++;
+      } catch (err) {
+        const now = this.now();
+        await this.deps.store.watch.failScan(claim, this.worker, (err as Error).message, now, new Date(now.getTime() + (this.deps.retryMs ?? 5 * 60_000)));
+        this.deps.log.warn({ tenantId: claim.tenantId, err: { message: (err as Error).message } }, 'scan failed; will retry');
+      }
+    }
+    await this.deliverPending();
+    return scans;
+  }
+
+  async deliverPending(): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const batch = await this.deps.store.watch.claimPendingAlerts(this.now());
+      if (!batch.length) return sent;
+      for (const alert of batch) {
+        await this.deps.alerts.deliver(alert);
+        sent++;
+      }
+    }
+  }
+
+  /** Poll for due work every `pollMs` until stopped; overlapping ticks are skipped. */
+  start(pollMs: number): void {
+    const loop = () => {
+      if (this.running) return;
+      this.running = this.tick()
+        .catch((err) => this.deps.log.warn({ err: { message: (err as Error).message } }, 'watch tick failed'))
+        .finally(() => (this.running = undefined));
+    };
+    this.timer = setInterval(loop, pollMs);
+    this.timer.unref();
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}
