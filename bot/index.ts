@@ -3,21 +3,32 @@
  * `npm start` runs and what the end-to-end tests start in-process.
  */
 import * as fs from 'node:fs';
-import { ApprovalNotifier } from './chat/approvalCards';
+import { ApprovalNotifier, ApprovalViews } from './chat/approvalCards';
 import { Assistant } from './chat/assistant';
-import { CheckRunner } from './checks';
-import { ConfigError, loadConfig, type GraphCredentialConfig, type VigilConfig } from './config';
-import { DEMO_APPROVER_GROUP_ID, startDemoTenant, type DemoTenant } from './demo';
-import { GraphApi } from './graph/api';
-import { createCredential, createGraphClient } from './graph/client';
+import { CheckRunner, checkSettingsFor } from './checks';
+import { ConfigError, loadConfig, type VigilConfig } from './config';
+import { DEMO_APPROVER_GROUP_ID, type DemoTenant } from './demo';
+import { DEMO_EXCLUDED_ACCOUNTS } from './demo/seed';
+import type { GraphApi } from './graph/api';
+import { connectGraph } from './graph/connect';
 import { createLogger, type Logger } from './log';
 import { ApproverDirectory } from './remediation/approvers';
+import { AuditExports } from './remediation/auditTrail';
 import { ApprovalWorkflow, type WorkflowDeps } from './remediation/workflow';
-import { openStore, type Store } from './store';
+import { openStore, TeamsUserDirectory, type Store } from './store';
 import { VigilActivityHandler } from './teams/activityHandler';
 import { createAdapter, type AdapterOptions } from './teams/adapter';
 import { TeamsMessenger } from './teams/messenger';
 import { startServer } from './teams/server';
+import { ReportChat } from './chat/reports';
+import { FileShelf, LinkSigner, ReportDesk } from './report';
+import { AlertDelivery } from './chat/alerts';
+import { TenantDirectory } from './tenants/directory';
+import { readTenantsFile, registerTenants } from './tenants/bulk';
+import { Watchman } from './watch/watchman';
+import { initTelemetry, observeApprovals } from './telemetry';
+import { graphTokenSource } from './permissions';
+import { doctorCard, runDoctor } from './cli/doctor';
 
 export interface VigilOptions {
   env?: NodeJS.ProcessEnv;
@@ -39,6 +50,8 @@ export interface Vigil {
   store: Store;
   demo?: DemoTenant;
   workflow: ApprovalWorkflow;
+  watchman: Watchman;
+  directory: TenantDirectory;
   graphFor(tenantId: string): GraphApi;
   stop(): Promise<void>;
 }
@@ -47,46 +60,103 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
   const config = loadConfig(opts.env ?? process.env);
   const log = opts.logger ?? createLogger(config.logLevel);
   const now = opts.now ?? (() => new Date());
+  // OpenTelemetry to Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING is set (tests init their own).
+  const telemetry = config.telemetry.connectionString ? initTelemetry({ connectionString: config.telemetry.connectionString }) : undefined;
 
-  const ownDemo = config.demo && !opts.demoTenant ? await startDemoTenant({ now }) : undefined;
-  const demo = config.demo ? (opts.demoTenant ?? ownDemo) : undefined;
-  const graphSetup = demo ? demoGraphSetup(config, demo) : { baseUrl: config.graph.baseUrl, credential: config.graph.credential!, trustedCaPem: undefined };
-  const credential = createCredential(graphSetup.credential, graphSetup.trustedCaPem);
-  const client = createGraphClient({ baseUrl: graphSetup.baseUrl, credential, trustedCaPem: graphSetup.trustedCaPem, retryDelaySeconds: opts.retryDelaySeconds });
-  const graph = new GraphApi(client, graphSetup.credential.tenantId);
-  const graphFor = (tenantId: string): GraphApi => {
-    if (tenantId.toLowerCase() !== graph.tenantId.toLowerCase()) throw new Error(`Vigil is not connected to tenant ${tenantId}`);
-    return graph;
-  };
+  // Graph (and the demo tenant in demo mode), built exactly as the `vigil` command line builds it.
+  const connection = await connectGraph(config, { demoTenant: opts.demoTenant, now, retryDelaySeconds: opts.retryDelaySeconds });
+  const { graph, demo } = connection;
 
   const store = await openStore({ databaseUrl: config.store.databaseUrl, dataDir: config.store.dataDir });
+  // The tenants served: the home tenant, plus customer tenants registered in MSP mode.
+  const directory = new TenantDirectory(store.tenants, graph.tenantId, (t) => connection.connectTenant(t), { excludedAccounts: config.checks?.excludedAccounts });
+  const bulk = [
+    ...(config.watch.tenantsFile ? readTenantsFile(config.watch.tenantsFile) : []),
+    ...(demo ? demo.tenantIds().slice(1).map((id) => ({ tenantId: id, displayName: demo.tenant(id).organization.displayName })) : []),
+  ];
+  for (const problem of await registerTenants(directory, bulk, 'start-up', now())) log.warn({ problem }, 'tenant not registered');
+  await directory.refresh();
+  const graphFor = (tenantId: string): GraphApi => {
+    if (!directory.isServed(tenantId)) throw new Error(`Vigil does not serve tenant ${tenantId}`);
+    return connection.connectTenant(tenantId);
+  };
   const approverPolicy =
     demo && !config.approvers.ids.length && !config.approvers.groupId ? { ids: [], groupId: DEMO_APPROVER_GROUP_ID } : config.approvers;
-  const approvers = new ApproverDirectory(approverPolicy, graphFor);
+  // Each tenant's own approvers: the home tenant's from configuration, a customer tenant's from its registry settings.
+  const approvers = new ApproverDirectory(async (tenantId) => {
+    if (directory.isHome(tenantId)) return approverPolicy;
+    const settings = (await directory.get(tenantId))?.settings;
+    return { ids: settings?.approverIds ?? [], groupId: settings?.approverGroupId };
+  }, graphFor);
 
   const adapter = createAdapter({ ...config.bot, authOverrides: opts.authOverrides }, log);
   const messenger = new TeamsMessenger(adapter, config.bot.appId);
-  const notifier = new ApprovalNotifier(messenger, store.channels, store.approvals, log);
+  const teamsUsers = new TeamsUserDirectory(store.db);
+  const approvalViews = new ApprovalViews(approvers, teamsUsers, log, now);
+  const checkSettings = checkSettingsFor(config, demo ? DEMO_EXCLUDED_ACCOUNTS : []);
+  const notifier = new ApprovalNotifier(messenger, store.channels, store.approvals, approvalViews, log);
   const workflow = new ApprovalWorkflow({
     approvals: store.approvals,
     audit: store.audit,
     approvers,
     graphFor,
-    events: notifier,
+    events: observeApprovals(notifier),
     ttlMinutes: config.approvalTtlMinutes,
+    enabled: config.remediation.enabled,
+    highRiskApprovals: config.remediation.highRiskApprovals,
+    // Break-glass accounts: the tenant's own EXCLUDED_ACCOUNTS setting, else the checks' (the demo's account in demo mode).
+    breakGlassFor: async (tenantId) => {
+      const own = (await directory.get(tenantId))?.settings.excludedAccounts;
+      return own?.length ? own : checkSettings(tenantId).excludedAccounts;
+    },
     now,
     afterWrite: opts.afterWrite,
   });
-  const checks = new CheckRunner(graphFor, now);
-  const assistant = new Assistant({ store, checks, workflow, approvers, now });
-  const allowedTenantIds = config.allowedTenantIds.length ? config.allowedTenantIds : [graph.tenantId];
-  const handler = new VigilActivityHandler({ assistant, allowedTenantIds, log });
-  const server = await startServer({ port: config.port, host: config.host, adapter, handler, log });
+  // Posture-check settings per tenant (EXCLUDED_ACCOUNTS, ALLOWED_COUNTRIES, Exchange reader); the demo excludes its break-glass account.
+  const checks = new CheckRunner(graphFor, now, undefined, checkSettings);
+  // Reports ("report", "export … as CSV"): files on a shelf, handed out by file consent in personal
+  // chat or by a signed link that expires (GET /reports/{id}); links use PUBLIC_URL, else this server.
+  let publicUrl = config.publicUrl ?? '';
+  const signer = new LinkSigner(config.reports.linkSecret, config.reports.linkMinutes, now);
+  const shelf = new FileShelf(now);
+  const reportDesk = new ReportDesk({ runner: checks, graphFor, signer, shelf, baseUrl: () => publicUrl, now });
+  const reportChat = new ReportChat({ desk: reportDesk });
+  // The audit trail as CSV ("audit log", "export audit log"), on the same shelf and links as reports.
+  const auditExports = new AuditExports(
+    store.audit,
+    { shelve: (file, delivery) => shelf.put(file, (delivery === 'link' ? signer.ttlMinutes : 60) * 60_000), link: (file) => reportDesk.link(file) },
+    now,
+  );
+  // "doctor" in chat (approvers): the tenant's token roles against the permissions table.
+  const doctor = async (tenantId: string) => doctorCard(await runDoctor(config, { demo, tenantId }));
+  const assistant = new Assistant({ store, checks, workflow, approvers, reports: reportChat, views: approvalViews, exports: auditExports, teamsUsers, doctor, now });
+  // ALLOWED_TENANT_IDS when set; otherwise every tenant Vigil serves (home + registered).
+  const allowedTenantIds = config.allowedTenantIds.length ? config.allowedTenantIds : (tenantId: string) => directory.isServed(tenantId);
+  const handler = new VigilActivityHandler({ assistant, allowedTenantIds, log, files: reportChat });
+  const readiness = readinessProbe(store, graphTokenSource(config, demo), log);
+  const server = await startServer({ port: config.port, host: config.host, adapter, handler, log, reports: reportDesk, readiness });
+  publicUrl ||= server.url;
 
   // A crash mid-approval loses nothing: settle what was in flight, then keep expiring on a timer.
   await workflow.reconcile().catch((err) => log.error({ err: { message: (err as Error).message } }, 'reconcile failed'));
+  // Keeping watch: scheduled scans of every served tenant, alerts to their channels.
+  const alertDelivery = new AlertDelivery({ store, messenger, tenantName: (t) => directory.name(t), isApprover: (t, u) => approvers.isApprover(t, u), log, now });
+  const watchman = new Watchman({
+    store,
+    runner: checks,
+    tenants: async () =>
+      (await directory.refresh()).map((t) => ({ tenantId: t.tenantId, intervalMinutes: t.settings.scanIntervalMinutes ?? config.watch.intervalMinutes, alertsPaused: t.alertsPaused })),
+    alerts: alertDelivery,
+    log,
+    now,
+    leaseMs: config.watch.leaseSeconds * 1000,
+  });
+  if (config.watch.pollSeconds > 0) watchman.start(config.watch.pollSeconds * 1000);
+
   const timer = setInterval(() => {
     workflow.expireDue().catch((err) => log.warn({ err: { message: (err as Error).message } }, 'expiry sweep failed'));
+    // A process that died mid-execution: once its lease runs out, settle its request by reading back.
+    workflow.reconcile().catch((err) => log.warn({ err: { message: (err as Error).message } }, 'reconcile sweep failed'));
     store.cardRefs.purgeExpired(now()).catch(() => undefined);
   }, 60_000);
   timer.unref();
@@ -101,22 +171,33 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
     store,
     demo,
     workflow,
+    watchman,
+    directory,
     graphFor,
     async stop() {
       clearInterval(timer);
+      await watchman.stop();
       await server.close();
       await store.close();
-      if (ownDemo) await ownDemo.close();
+      await connection.close();
+      await telemetry?.shutdown();
     },
   };
 }
 
-function demoGraphSetup(config: VigilConfig, demo: DemoTenant): { baseUrl: string; credential: GraphCredentialConfig; trustedCaPem: string } {
-  void config;
-  return {
-    baseUrl: demo.baseUrl,
-    credential: { tenantId: demo.tenantId, clientId: demo.clientId, clientSecret: demo.clientSecret, authorityHost: demo.baseUrl },
-    trustedCaPem: demo.caCertPem,
+/** GET /readyz: the database answers and a Graph token can be had (each within 5 s). Why not is logged, never returned. */
+function readinessProbe(store: Store, graph: { credential: { getToken(scope: string): Promise<unknown> }; scope: string }, log: Logger): () => Promise<boolean> {
+  const within = <T>(what: string, p: Promise<T>) =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), 5000).unref())]);
+  return async () => {
+    try {
+      await within('database', store.db.query('SELECT 1'));
+      if (!(await within('graph token', graph.credential.getToken(graph.scope)))) throw new Error('no Graph token');
+      return true;
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message.split('\n')[0] } }, 'not ready');
+      return false;
+    }
   };
 }
 

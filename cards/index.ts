@@ -7,3 +7,4 @@ export { approvalCard, type ApprovalCardView } from './approval';
 export { render, literal, type Card } from './render';
 export { alertCard, type AlertCardView, type AlertItemView } from './alert';
 export { tenantsCard, type TenantRowView } from './tenants';
+export { postureCard, type PostureCardView, type PostureCheckRow, type PostureTopRow, type PostureStatus } from './posture';

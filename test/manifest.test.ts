@@ -175,7 +175,8 @@ describe('Teams app package (appPackage/)', () => {
     it('declares a conversational bot for personal, team and groupChat', () => {
       const [bot] = resolvedManifest().bots;
       assert.deepEqual([...bot.scopes].sort(), ['groupChat', 'personal', 'team']);
-      assert.equal(bot.supportsFiles, false);
+      // Reports reach personal chats through the file consent flow, which needs supportsFiles.
+      assert.equal(bot.supportsFiles, true);
       assert.equal(bot.isNotificationOnly, false);
     });
 

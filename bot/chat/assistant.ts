@@ -12,11 +12,13 @@ import type { ApproverDirectory } from '../remediation/approvers';
 import type { AuditExports } from '../remediation/auditTrail';
 import { allActions, findAction } from '../remediation/catalogue';
 import { targetKey, type ApprovalWorkflow } from '../remediation/workflow';
-import type { ActionTarget, ApprovalRecord, Store, TeamsUserDirectory } from '../store';
+import type { ActionTarget, ApprovalRecord, AuditRow, Store, TeamsUserDirectory } from '../store';
 import type { ApprovalViews } from './approvalCards';
 import { renderCheckCard, type RenderedFinding } from './checkCards';
+import { renderPosture, runAllChecks } from './posture';
 import { parseIntent } from './intents';
 import type { ActionReply, ChatContext, ChatReply } from './messenger';
+import type { ReportChat } from './reports';
 
 const PAGE_SIZE = 10;
 const REF_TTL_MS = 24 * 60 * 60_000;
@@ -55,18 +57,29 @@ export interface AssistantDeps {
   exports: AuditExports;
   /** Teams ids of the people Vigil talks to (for approval cards' user-specific views). */
   teamsUsers: TeamsUserDirectory;
+  /** "report" and "export … as CSV" (absent: those phrases get the help card). */
+  reports?: ReportChat;
+  /** "doctor" (approvers only): the Graph app's granted permissions against what Vigil needs, as a card. */
+  doctor?: (tenantId: string) => Promise<Card>;
   now?: () => Date;
 }
 
 /** The help card's questions: one per check, in the order checks are registered. */
 export function helpQuestions(): Array<{ say: string; does: string }> {
-  return [...CHECKS.map((c) => ({ say: c.ask, does: c.title })), { say: 'help', does: 'This list' }];
+  return [
+    { say: 'how are we doing?', does: 'Security posture: every check at a glance, the Secure Score, the top 3 fixes' },
+    ...CHECKS.map((c) => ({ say: c.ask, does: c.title })),
+    { say: 'report', does: 'A one-page PDF of the whole picture, to hand to the boss' },
+    { say: 'export forwarding rules as CSV', does: 'Any check\u2019s findings as a spreadsheet' },
+    { say: 'help', does: 'This list' },
+  ];
 }
 
 export const APPROVER_COMMANDS = [
   { say: '@Vigil use this channel for approvals', does: 'Fix requests are posted here for approval' },
   { say: 'show recent approvals', does: `The last ${RECENT} fix requests and how they ended` },
   { say: 'audit log', does: `The last ${RECENT} entries of the audit trail, with a CSV download of all of it` },
+  { say: 'doctor', does: 'Which Graph permissions Vigil\u2019s app has, and which it lacks' },
 ];
 
 /** The help card's list of fixes: what each needs from Graph and how many approvers. */
@@ -79,6 +92,7 @@ export function helpFixes(workflow: ApprovalWorkflow): Array<{ say: string; does
 
 export class Assistant {
   private readonly now: () => Date;
+  private readonly seen = new Set<string>();
 
   constructor(private readonly deps: AssistantDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -94,10 +108,18 @@ export class Assistant {
         return { card: await this.setChannel(ctx, intent.purpose) };
       case 'help':
         return { card: this.help() };
+      case 'posture':
+        return { card: await this.answerPosture(ctx) };
       case 'recent-approvals':
       case 'audit-log':
       case 'audit-export':
-        return { card: await this.auditTrail(ctx, intent.kind) };
+        return this.auditTrail(ctx, intent.kind);
+      case 'report':
+        return this.deps.reports ? this.deps.reports.report(ctx, intent.tenant) : { card: this.help() };
+      case 'export':
+        return this.deps.reports ? this.deps.reports.exportCsv(ctx, intent.what) : { card: this.help() };
+      case 'doctor':
+        return { card: await this.doctor(ctx) };
       default:
         return { card: this.help(`I did not understand “${literal(text.replace(/<[^>]+>/g, '').trim().slice(0, 200))}”. Here is what I can do.`) };
     }
@@ -109,8 +131,8 @@ export class Assistant {
    * and never edits the message (Teams would refresh again, forever).
    */
   async onAction(ctx: ChatContext, verb: string, data: Record<string, unknown>, opts: { automatic?: boolean } = {}): Promise<ActionReply> {
+    if (!opts.automatic) await this.rememberTeamsId(ctx);
     if (opts.automatic || verb === 'vigil.refresh') return this.refreshApproval(ctx, data.requestId);
-    await this.rememberTeamsId(ctx);
     switch (verb) {
       case 'vigil.page':
         return this.showPage(ctx, data.ref);
@@ -137,6 +159,36 @@ export class Assistant {
       fixesIntro: enabled
         ? 'Fixes I can make once approved (the Graph application permission each needs; without it the fix fails and says so):'
         : 'Fixes are switched off here (REMEDIATION=off): I only read. With them on, each would need:',
+    });
+  }
+
+  /** "How are we doing?": every check's status, the Secure Score, and the top 3 fixes — offered exactly as a check card offers them. */
+  private async answerPosture(ctx: ChatContext): Promise<Card> {
+    const now = this.now();
+    const results = await runAllChecks(this.deps.checks, ctx.tenantId);
+    const inFlight = await this.targetsInFlight(ctx.tenantId, now);
+    const channel = await this.deps.store.channels.get(ctx.tenantId, 'approvals');
+    return renderPosture(results, {
+      viewRef: (checkId) => this.putRef<ViewPayload>(ctx, 'view', { checkId, page: 0 }),
+      offer: async ({ checkId, finding, page }) => {
+        const action = finding.remediation ? findAction(finding.remediation) : undefined;
+        const target = finding.target ?? { id: finding.subject.id, displayName: finding.subject.displayName, detail: finding.subject.userPrincipalName };
+        const key = action ? `${action.id}/${targetKey(target)}` : '';
+        const pending = inFlight.open.get(key);
+        const done = inFlight.fixed.get(key);
+        const offer = action && !pending && !done && this.deps.workflow.enabled;
+        const fixRef = offer ? await this.putRef<OfferPayload>(ctx, 'offer', { actionId: action.id, target, checkId, page }) : '';
+        const status = pending
+          ? `Awaiting approval${channel?.name ? ` in ${literal(channel.name)}` : ''}`
+          : done
+            ? `Fixed through Vigil on ${done.finishedAt!.toISOString().slice(0, 10)}`
+            : action && !this.deps.workflow.enabled
+              ? 'Fixes are off (read-only)'
+              : action
+                ? ''
+                : 'No automatic fix: see the check';
+        return { fixRef, fixTitle: action?.title ?? '', status };
+      },
     });
   }
 
@@ -196,6 +248,21 @@ export class Assistant {
   private async requestFix(ctx: ChatContext, ref: unknown): Promise<ActionReply> {
     const offer = await this.deps.store.cardRefs.get<OfferPayload>(ref, ctx.tenantId, 'offer', this.now());
     if (!offer || !findAction(offer.actionId)) return { message: 'This card is out of date. Ask me again for a fresh answer.' };
+    return this.sendForApproval(ctx, offer.actionId, [offer.target], offer.checkId, offer.page);
+  }
+
+  private async requestBulkFix(ctx: ChatContext, ref: unknown): Promise<ActionReply> {
+    const offer = await this.deps.store.cardRefs.get<BulkOfferPayload>(ref, ctx.tenantId, 'offer-all', this.now());
+    if (!offer || !findAction(offer.actionId)?.bulk) return { message: 'This card is out of date. Ask me again for a fresh answer.' };
+    return this.sendForApproval(ctx, offer.actionId, offer.targets, offer.checkId, offer.page);
+  }
+
+  /** One request for the targets not already asked for; the check card again, with a banner and a Cancel button. */
+  private async sendForApproval(ctx: ChatContext, actionId: string, targets: ActionTarget[], checkId: string, page: number): Promise<ActionReply> {
+    const action = findAction(actionId)!;
+    if (!this.deps.workflow.enabled) {
+      return { card: messageCard('Fixes are switched off', 'This Vigil only reads (REMEDIATION=off), so it does not send fixes for approval. Nothing was changed.', 'warning') };
+    }
     const channel = await this.deps.store.channels.get(ctx.tenantId, 'approvals');
     if (!channel) {
       return {
@@ -207,22 +274,25 @@ export class Assistant {
       };
     }
     const { open } = await this.targetsInFlight(ctx.tenantId, this.now());
-    if (!open.has(`${offer.actionId}/${offer.target.id}`)) {
-      const outcome = await this.deps.workflow.request({
-        tenantId: ctx.tenantId,
-        actionId: offer.actionId,
-        targets: [offer.target],
-        requester: ctx.user,
-        requesterRef: ctx.conversation.ref,
-      });
-      if (!outcome.ok) return { card: messageCard('I could not send that for approval', outcome.message, 'attention') };
+    const fresh = targets.filter((t) => !open.has(`${actionId}/${targetKey(t)}`));
+    let requestId = targets.length === 1 ? open.get(`${actionId}/${targetKey(targets[0])}`)?.id : undefined;
+    if (fresh.length) {
+      const outcome = await this.deps.workflow.request({ tenantId: ctx.tenantId, actionId, targets: fresh, requester: ctx.user, requesterRef: ctx.conversation.ref });
+      if (!outcome.ok) return { card: messageCard('I could not send that for approval', literal(outcome.message), 'attention') };
+      requestId = outcome.record.id;
     }
-    const check = findCheck(offer.checkId)!;
-    const result = await this.deps.checks.run(check, ctx.tenantId);
-    const card = await this.renderCheck(ctx, check, result, offer.page);
-    return { card: withBanner(card, `Sent for approval to ${literal(channel.name ?? 'the approvals channel')}: ${findAction(offer.actionId)!.title} for ${literal(offer.target.displayName)}. I will tell you here when it is decided.`) };
+    const check = findCheck(checkId);
+    const card = check ? await this.renderCheck(ctx, check, await this.deps.checks.run(check, ctx.tenantId), page) : messageCard(action.title, '');
+    const who = fresh.length > 1 ? `${fresh.length} accounts` : literal((fresh[0] ?? targets[0]).displayName);
+    const text = fresh.length
+      ? `Sent for approval to ${literal(channel.name ?? 'the approvals channel')}: ${action.title} for ${who}. I will tell you here when it is decided.`
+      : `Already waiting for approval in ${literal(channel.name ?? 'the approvals channel')}: ${action.title} for ${who}.`;
+    const requester = requestId ? await this.deps.store.approvals.get(requestId) : undefined;
+    const cancel = requester && requester.requesterId === ctx.user.id && requester.state === 'pending' ? requestId : undefined;
+    return { card: withBanner(card, text, cancel) };
   }
 
+  /** Approve, reject or cancel. Refusals about who you are come back as a message; the card stays as it is. */
   private async decide(ctx: ChatContext, verb: string, requestId: unknown): Promise<ActionReply> {
     if (typeof requestId !== 'string') return { message: 'I cannot find that request.' };
     const actor = { id: ctx.user.id, name: ctx.user.name, tenantId: ctx.tenantId };
@@ -230,12 +300,67 @@ export class Assistant {
     const outcome =
       verb === 'vigil.approve' ? await wf.approve(requestId, actor) : verb === 'vigil.reject' ? await wf.reject(requestId, actor) : await wf.cancel(requestId, actor);
     if (!outcome.ok) {
-      // The clicker keeps seeing the card as it is for everyone, plus why nothing happened.
-      return outcome.record ? { card: withBanner(approvalCardFor(outcome.record), outcome.message) } : { message: outcome.message };
+      // Not allowed, unknown, off: a 200 message response (Teams shows it; the card is untouched).
+      if (outcome.refusal !== 'state' || !outcome.record) return { message: outcome.message };
+      // Past that point: the card as it is now, with why nothing happened.
+      return { card: await this.deps.views.forViewer(outcome.record, ctx.user.id, { note: outcome.message, noteTone: 'warning' }) };
     }
     const latest = (await this.deps.store.approvals.get(requestId)) ?? outcome.record;
     if (latest.state === 'succeeded') this.deps.checks.invalidate(ctx.tenantId);
-    return { card: approvalCardFor(latest) };
+    return { card: await this.deps.views.forViewer(latest, ctx.user.id, outcome.record.state === 'pending' ? { note: outcome.message, noteTone: 'good' } : {}) };
+  }
+
+  /** Teams asking for this person's view of an approval card: read-only, never edits the message. */
+  private async refreshApproval(ctx: ChatContext, requestId: unknown): Promise<ActionReply> {
+    const record = typeof requestId === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(requestId) ? await this.deps.store.approvals.get(requestId) : undefined;
+    if (!record || record.tenantId !== ctx.tenantId) return { message: 'I cannot find that request.' };
+    return { card: await this.deps.views.forViewer(record, ctx.user.id) };
+  }
+
+  /** "show recent approvals", "audit log", "export audit log": approvers only. */
+  private async auditTrail(ctx: ChatContext, kind: 'recent-approvals' | 'audit-log' | 'audit-export'): Promise<ChatReply> {
+    if (!(await this.deps.approvers.isApprover(ctx.tenantId, ctx.user.id))) {
+      return { card: messageCard('Only security approvers can see the audit trail', 'Ask one of your security approvers.', 'attention') };
+    }
+    const { url: exportUrl, expiresAt } = await this.deps.exports.link(ctx.tenantId, ctx.user.id);
+    if (kind === 'audit-export') {
+      const subtitle = `Every request, decision and execution of this tenant, oldest first, as a CSV file (it opens in Excel). The link works until ${formatDateTime(expiresAt)}.`;
+      const card = auditLogCard({ title: 'Audit trail export', subtitle, rows: [], exportUrl });
+      if (ctx.conversation.kind !== 'personal') return { card };
+      // In personal chat Teams can also save it straight to the person's OneDrive (file consent card).
+      const file = await this.deps.exports.file(ctx.tenantId, ctx.user.id, 'offer');
+      return { card, file: { ref: file.id, name: file.name, sizeInBytes: file.bytes.length, description: 'Vigil audit trail (CSV)' } };
+    }
+    if (kind === 'recent-approvals') {
+      const recent = await this.deps.store.approvals.recent(ctx.tenantId, RECENT);
+      return { card: auditLogCard({ title: 'Recent approvals', subtitle: `The last ${RECENT} fix requests, newest first.`, rows: recent.map(approvalRow), exportUrl }) };
+    }
+    const rows = await this.deps.store.audit.recent(ctx.tenantId, RECENT);
+    return { card: auditLogCard({
+      title: 'Audit log',
+      subtitle: `The last ${RECENT} entries of the audit trail, newest first. Entries can be added, never changed or removed.`,
+      rows: rows.map(auditRow),
+      exportUrl,
+    }) };
+  }
+
+  /** "doctor": which permissions the Graph app has and lacks, for this tenant. Approvers only. */
+  private async doctor(ctx: ChatContext): Promise<Card> {
+    if (!this.deps.doctor) return this.help();
+    if (!(await this.deps.approvers.isApprover(ctx.tenantId, ctx.user.id))) {
+      return messageCard('Only security approvers can run the doctor', 'Ask one of your security approvers.', 'attention');
+    }
+    return this.deps.doctor(ctx.tenantId);
+  }
+
+  /** Learn the Teams id of whoever talks to Vigil (approval cards name approvers by it). */
+  private async rememberTeamsId(ctx: ChatContext): Promise<void> {
+    const teamsId = ctx.user.teamsId;
+    if (!teamsId || !ctx.user.id) return;
+    const key = `${ctx.tenantId}/${ctx.user.id}/${teamsId}`;
+    if (this.seen.has(key)) return;
+    await this.deps.teamsUsers.remember(ctx.tenantId, ctx.user.id, teamsId, ctx.user.name, this.now());
+    this.seen.add(key);
   }
 
   private async setChannel(ctx: ChatContext, purpose: 'approvals' | 'alerts'): Promise<Card> {
@@ -269,10 +394,10 @@ export class Assistant {
   /** Fixes already asked for (pending/approved/executing) or done in the last 30 days, by "action/target". */
   private async targetsInFlight(tenantId: string, now: Date): Promise<{ open: Map<string, ApprovalRecord>; fixed: Map<string, ApprovalRecord> }> {
     const open = new Map<string, ApprovalRecord>();
-    for (const r of await this.deps.store.approvals.open(tenantId)) for (const t of r.targets) open.set(`${r.actionId}/${t.id}`, r);
+    for (const r of await this.deps.store.approvals.open(tenantId)) for (const t of r.targets) open.set(`${r.actionId}/${targetKey(t)}`, r);
     const fixed = new Map<string, ApprovalRecord>();
     const since = new Date(now.getTime() - 30 * 86_400_000);
-    for (const r of await this.deps.store.approvals.succeededSince(tenantId, since)) for (const t of r.targets) fixed.set(`${r.actionId}/${t.id}`, r);
+    for (const r of await this.deps.store.approvals.succeededSince(tenantId, since)) for (const t of r.targets) fixed.set(`${r.actionId}/${targetKey(t)}`, r);
     return { open, fixed };
   }
 
@@ -281,11 +406,51 @@ export class Assistant {
   }
 }
 
-/** Put a one-line notice at the top of a card (e.g. "Sent for approval to Security"). */
-function withBanner(card: Card, text: string): Card {
+/** Put a one-line notice at the top of a card (e.g. "Sent for approval to Security"), with Cancel for the requester. */
+function withBanner(card: Card, text: string, cancelRequestId?: string): Card {
   const body = Array.isArray(card.body) ? card.body : [];
+  const items: unknown[] = [{ type: 'TextBlock', text, wrap: true, weight: 'Bolder' }];
+  if (cancelRequestId) {
+    items.push({
+      type: 'ActionSet',
+      actions: [{ type: 'Action.Execute', title: 'Cancel request', verb: 'vigil.cancel', data: { verb: 'vigil.cancel', requestId: cancelRequestId } }],
+    });
+  }
+  return { ...card, body: [{ type: 'Container', style: 'emphasis', items }, ...body] };
+}
+
+const TONES: Record<string, AuditLogRowView['tone']> = {
+  succeeded: 'good',
+  approved: 'good',
+  failed: 'attention',
+  refused: 'attention',
+  rejected: 'warning',
+  expired: 'warning',
+  cancelled: 'warning',
+};
+
+/** One audit entry: what it was about, when and by whom, and the event (with a refusal's reason). */
+function auditRow(r: AuditRow): AuditLogRowView {
+  const d = r.detail ?? {};
+  const action = typeof d.action === 'string' ? (findAction(d.action)?.title ?? d.action) : '';
+  const about = [action, r.requestId ? `request ${r.requestId.slice(0, 8)}` : '', typeof d.purpose === 'string' ? `${d.purpose} channel` : ''].filter(Boolean).join(' · ');
+  const reason = typeof d.reason === 'string' ? `: ${d.reason}` : '';
   return {
-    ...card,
-    body: [{ type: 'Container', style: 'emphasis', items: [{ type: 'TextBlock', text, wrap: true, weight: 'Bolder' }] }, ...body],
+    what: `${literal(about || r.event)}${literal(reason)}`,
+    when: `${formatDateTime(r.at)} · ${literal(r.actorName ?? 'Vigil')}`,
+    outcome: r.event,
+    tone: TONES[r.event] ?? 'default',
+  };
+}
+
+function approvalRow(r: ApprovalRecord): AuditLogRowView {
+  const action = findAction(r.actionId)?.title ?? r.actionId;
+  const targets = r.targets.length > 3 ? `${r.targets.length} accounts` : r.targets.map((t) => literal(t.displayName)).join(', ');
+  const by = r.approvals.length ? ` · approved by ${r.approvals.map((a) => literal(a.approverName)).join(' and ')}` : r.decidedByName && r.state !== 'expired' ? ` · ${r.state} by ${literal(r.decidedByName)}` : '';
+  return {
+    what: `${action} for ${targets} · asked by ${literal(r.requesterName)}${by}`,
+    when: formatDateTime(r.createdAt),
+    outcome: r.state,
+    tone: TONES[r.state] ?? 'default',
   };
 }

@@ -15,7 +15,8 @@ export interface Messenger {
 /** Who is talking, and where: taken from the activity by the Teams room, never from card data. */
 export interface ChatContext {
   tenantId: string;
-  user: { id: string; name: string };
+  /** `id`: Entra object id; `teamsId`: Teams' own id of the person for this bot ("29:…"). */
+  user: { id: string; name: string; teamsId?: string };
   conversation: {
     kind: 'personal' | 'channel' | 'groupChat';
     ref: ConversationPointer;
@@ -28,6 +29,16 @@ export interface ChatContext {
 /** What the bot answers to a message. */
 export interface ChatReply {
   card: Card;
+  /** A file for the person who asked (personal chat only; Teams offers it with a file consent card). */
+  file?: OfferedFile;
+}
+
+/** A file offered to one person: only an opaque reference leaves Vigil, the bytes stay on its shelf. */
+export interface OfferedFile {
+  ref: string;
+  name: string;
+  sizeInBytes: number;
+  description: string;
 }
 
 /** What the bot answers to a card action: a card that replaces the clicked one, or a short message. */

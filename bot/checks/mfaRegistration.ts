@@ -16,6 +16,7 @@
 import type { AuthenticationMethod, UnifiedRoleAssignment, User, UserRegistrationDetails } from '@microsoft/microsoft-graph-types';
 import type { BatchRequest, GraphApi } from '../graph/api';
 import { GraphRequestError } from '../graph/errors';
+import { excludedMatcher } from './settings';
 import type { Check, CheckResult, Finding, Gap } from './types';
 
 export interface PersonLackingMfa {
@@ -34,6 +35,8 @@ export interface MfaRegistrationReads {
   accounts: Record<string, Pick<User, 'id' | 'displayName' | 'userPrincipalName' | 'accountEnabled' | 'userType' | 'createdDateTime'>>;
   enabledMembers: number | null;
   gaps: Gap[];
+  /** EXCLUDED_ACCOUNTS (UPNs or object ids): shown as excluded, never as findings. */
+  excludedAccounts?: string[];
 }
 
 export interface MfaRegistrationData {
@@ -41,6 +44,7 @@ export interface MfaRegistrationData {
   enabledMembers: number | null;
   membersLacking: PersonLackingMfa[];
   guestsLacking: number;
+  excluded?: Array<{ id: string; displayName: string; userPrincipalName?: string }>;
 }
 
 /** Ways people write "MFA" in questions. */
@@ -71,7 +75,7 @@ export const mfaRegistration: Check<MfaRegistrationReads, MfaRegistrationData> =
     { request: 'GET /users?$filter=id in (…) (in $batch)', permission: 'User.Read.All' },
     { request: 'GET /users/$count', permission: 'User.Read.All' },
   ],
-  read: (ctx) => readMfaRegistration(ctx.graph),
+  read: async (ctx) => ({ ...(await readMfaRegistration(ctx.graph)), excludedAccounts: ctx.settings?.excludedAccounts ?? [] }),
   evaluate: evaluateMfaRegistration,
 };
 
@@ -159,11 +163,17 @@ async function readFromMethods(graph: GraphApi, gaps: Gap[]): Promise<Pick<MfaRe
 
 export function evaluateMfaRegistration(reads: MfaRegistrationReads, now: Date): CheckResult<MfaRegistrationData> {
   const members: PersonLackingMfa[] = [];
+  const excluded: NonNullable<MfaRegistrationData['excluded']> = [];
+  const isExcluded = excludedMatcher(reads.excludedAccounts ?? []);
   let guestsLacking = 0;
   for (const row of reads.lacking) {
     const account = reads.accounts[row.id!];
     // A person we cannot see in /users (deleted since the report ran) or a disabled account is no risk today.
     if (!account || account.accountEnabled === false) continue;
+    if (isExcluded({ id: row.id, userPrincipalName: account.userPrincipalName ?? row.userPrincipalName })) {
+      excluded.push({ id: row.id!, displayName: account.displayName ?? row.userDisplayName ?? '', userPrincipalName: account.userPrincipalName ?? row.userPrincipalName ?? '' });
+      continue;
+    }
     if ((account.userType ?? row.userType ?? '').toLowerCase() === 'guest') {
       guestsLacking++;
       continue;
@@ -198,7 +208,7 @@ export function evaluateMfaRegistration(reads: MfaRegistrationReads, now: Date):
     reason,
     findings,
     gaps: reads.gaps,
-    data: { source: reads.source, enabledMembers: total, membersLacking: members, guestsLacking },
+    data: { source: reads.source, enabledMembers: total, membersLacking: members, guestsLacking, excluded },
     generatedAt: now.toISOString(),
   };
 }

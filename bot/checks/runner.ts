@@ -4,7 +4,9 @@
  * check's main permission, say) becomes an "unknown" result naming what to add.
  */
 import type { GraphApi } from '../graph/api';
+import { ReadFailed } from './graphReads';
 import { gapFor } from './mfaRegistration';
+import { DEFAULT_CHECK_SETTINGS, type CheckSettings } from './settings';
 import type { Check, CheckResult } from './types';
 
 export class CheckRunner {
@@ -14,6 +16,8 @@ export class CheckRunner {
     private readonly graphFor: (tenantId: string) => GraphApi,
     private readonly now: () => Date = () => new Date(),
     private readonly ttlMs = 60_000,
+    /** Per-tenant check configuration (EXCLUDED_ACCOUNTS, ALLOWED_COUNTRIES, Exchange reader). */
+    private readonly settings: CheckSettings | ((tenantId: string) => CheckSettings) = DEFAULT_CHECK_SETTINGS,
   ) {}
 
   async run<R, D>(check: Check<R, D>, tenantId: string, opts: { fresh?: boolean } = {}): Promise<CheckResult<D>> {
@@ -35,7 +39,8 @@ export class CheckRunner {
   private async runUncached<R, D>(check: Check<R, D>, tenantId: string): Promise<CheckResult<D>> {
     const now = this.now();
     try {
-      const reads = await check.read({ graph: this.graphFor(tenantId), tenantId, now });
+      const settings = typeof this.settings === 'function' ? this.settings(tenantId) : this.settings;
+      const reads = await check.read({ graph: this.graphFor(tenantId), tenantId, now, settings });
       return check.evaluate(reads, now);
     } catch (err) {
       const main = check.reads[0];
@@ -45,7 +50,7 @@ export class CheckRunner {
         status: 'unknown',
         reason: 'Vigil could not read what this check needs.',
         findings: [],
-        gaps: [gapFor(err, check.title, main.permission, main.licence)],
+        gaps: [err instanceof ReadFailed ? err.gap : gapFor(err, check.title, main.permission, main.licence)],
         data: undefined as D,
         generatedAt: now.toISOString(),
       };

@@ -22,6 +22,8 @@ export interface FixTarget {
   detail?: string;
   /** Owner of a nested object (the mailbox user of an inbox rule) */
   userId?: string;
+  /** What the fix needs beyond the ids (e.g. an authentication method's type); see ActionTarget.params. */
+  params?: Record<string, string | string[]>;
 }
 
 export interface Finding {
@@ -45,6 +47,11 @@ export interface Finding {
 export interface Gap {
   what: string;
   reason: string;
+  /**
+   * True when the gap does not make the findings incomplete (an optional extra source that is not
+   * configured). Any other gap means findings may be missing, so scans never treat their absence as "fixed".
+   */
+  informational?: boolean;
   permission?: string;
   licence?: string;
 }

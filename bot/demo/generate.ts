@@ -1,6 +1,12 @@
 /**
- * Synthetic tenants for benchmarks (1k–100k users): ~5% without MFA, ~2% with an
- * external forwarding rule, a handful of admins, a few sign-ins per user.
+ * Synthetic tenants for benchmarks (1k–100k users) in realistic proportions: ~5% without MFA,
+ * ~2% with an external forwarding rule, a handful of admins (one of them without MFA in big
+ * tenants), ~3% guests and ~2% disabled accounts (neither with a mailbox), ~2% licensed members
+ * without a mailbox, a sign-in per user over the last week (a few failed, from abroad or over
+ * legacy protocols) and `signInActivity` with ~4% stale accounts.
+ *
+ * The fields added after the first version draw from a second random stream, so a given
+ * `seed` still yields the same MFA gaps, rules and join dates as before.
  *
  * Objects are built one by one in plain loops (no giant JSON strings); the server
  * serialises them a page at a time.
@@ -25,6 +31,14 @@ export interface GenerateSeedOptions {
   admins?: number;
   /** Sign-ins per user over the last 7 days (default 1; 0 for none). */
   signInsPerUser?: number;
+  /** Fraction of guests (B2B, no licence, no mailbox; default 0.03). */
+  guestRate?: number;
+  /** Fraction of disabled accounts (default 0.02; they keep their licence but never sign in). */
+  disabledRate?: number;
+  /** Fraction of members without a mailbox (no licence; default 0.02). */
+  withoutMailboxRate?: number;
+  /** Admins without MFA (default 1 from 1,000 users, else 0). */
+  adminsWithoutMfa?: number;
 }
 
 const GIVEN = ['Alex', 'Sam', 'Jordan', 'Taylor', 'Morgan', 'Casey', 'Jamie', 'Riley', 'Avery', 'Quinn', 'Zoë', 'José', 'Siobhán', 'Łukasz', 'Ngozi', 'Wei', 'Aarav', 'Fatima'];
@@ -42,6 +56,11 @@ export function generateSeed(opts: GenerateSeedOptions): DemoTenantSeed {
   const fwdRate = opts.forwardingRate ?? 0.02;
   const admins = Math.min(opts.admins ?? 5, opts.users);
   const signInsPerUser = opts.signInsPerUser ?? 1;
+  const rnd2 = prng(((opts.seed ?? 1) * 7919 + 17) >>> 0);
+  const guestRate = opts.guestRate ?? 0.03;
+  const disabledRate = opts.disabledRate ?? 0.02;
+  const noMailboxRate = opts.withoutMailboxRate ?? 0.02;
+  const adminsWithoutMfa = Math.min(admins, opts.adminsWithoutMfa ?? (opts.users >= 1000 ? 1 : 0));
   // Ids: a tenant-specific prefix + a counter — unique, deterministic, cheap.
   const prefix = tenantId.slice(0, 8);
   const userId = (i: number) => `${prefix}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
@@ -56,7 +75,18 @@ export function generateSeed(opts: GenerateSeedOptions): DemoTenantSeed {
     const createdDaysAgo = 30 + Math.floor(rnd() * 1400);
     const created = new Date(now.getTime() - createdDaysAgo * DAY_MS).toISOString();
     const isAdmin = i < admins;
-    const hasMfa = isAdmin || rnd() >= noMfaRate;
+    // The last admins are the ones without MFA (the first stays a clean break-glass account).
+    const adminLacksMfa = isAdmin && i >= admins - adminsWithoutMfa;
+    const drawnMfa = isAdmin || rnd() >= noMfaRate;
+    const hasMfa = drawnMfa && !adminLacksMfa;
+    // Second stream: account kind, mailbox, sign-in activity.
+    const kind = rnd2();
+    const isGuest = !isAdmin && kind < guestRate;
+    const isDisabled = !isAdmin && !isGuest && kind < guestRate + disabledRate;
+    const noMailbox = isGuest || (!isAdmin && !isDisabled && kind < guestRate + disabledRate + noMailboxRate);
+    const activity = rnd2();
+    const lastSignInDaysAgo = isDisabled ? 120 + Math.floor(activity * 400) : activity < 0.04 ? 91 + Math.floor(activity * 5000) : Math.floor(activity * 7);
+    const neverSignedIn = !isDisabled && activity > 0.99;
     const methods: DemoAuthMethod[] = [{ '@odata.type': '#microsoft.graph.passwordAuthenticationMethod', id: PASSWORD_METHOD_ID, password: null, createdDateTime: created }];
     if (hasMfa) {
       methods.push(
@@ -65,29 +95,34 @@ export function generateSeed(opts: GenerateSeedOptions): DemoTenantSeed {
           : { '@odata.type': '#microsoft.graph.phoneAuthenticationMethod', id: '3179e48a-750b-4051-897c-87b9720928f7', phoneNumber: `+44 7700 ${String(900000 + (i % 99999)).slice(0, 6)}`, phoneType: 'mobile', smsSignInState: 'notAllowedByPolicy' },
       );
     }
+    const guestUpn = `user${i}_partner.example#EXT#@${initial}`;
+    const lastSignIn = new Date(now.getTime() - lastSignInDaysAgo * DAY_MS - 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const rec: DemoUserRecord = {
       user: {
         id,
         displayName: `${given} ${surname} ${i}`,
         givenName: given,
         surname,
-        userPrincipalName: upn,
-        mail: upn,
-        accountEnabled: true,
-        userType: 'Member',
+        userPrincipalName: isGuest ? guestUpn : upn,
+        mail: isGuest ? `user${i}@partner.example` : upn,
+        accountEnabled: !isDisabled,
+        userType: isGuest ? 'Guest' : 'Member',
         createdDateTime: created,
         jobTitle: null,
         department: DEPARTMENTS[i % DEPARTMENTS.length],
         usageLocation: 'GB',
         businessPhones: [],
-        assignedLicenses: [{ skuId: SKU_BUSINESS_PREMIUM, disabledPlans: [] }],
+        assignedLicenses: noMailbox ? [] : [{ skuId: SKU_BUSINESS_PREMIUM, disabledPlans: [] }],
+        signInActivity: neverSignedIn
+          ? { lastSignInDateTime: null, lastNonInteractiveSignInDateTime: null, lastSuccessfulSignInDateTime: null }
+          : { lastSignInDateTime: lastSignIn, lastNonInteractiveSignInDateTime: lastSignIn, lastSuccessfulSignInDateTime: lastSignIn },
       },
-      hasMailbox: true,
+      hasMailbox: !noMailbox,
       perUserMfaState: 'disabled',
       methods,
       inboxRules: [],
     };
-    if (rnd() < fwdRate) {
+    if (rnd() < fwdRate && !noMailbox) {
       rec.inboxRules.push({
         id: outlookId(`${id}/rule`),
         displayName: 'Forward',
@@ -101,18 +136,26 @@ export function generateSeed(opts: GenerateSeedOptions): DemoTenantSeed {
     }
     users[i] = rec;
     for (let s = 0; s < signInsPerUser; s++) {
-      const at = new Date(now.getTime() - Math.floor(rnd() * 7 * DAY_MS) - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const drawn = new Date(now.getTime() - Math.floor(rnd() * 7 * DAY_MS) - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      // The newest sign-in is the one signInActivity reports.
+      const at = s === 0 ? lastSignIn : drawn < lastSignIn ? drawn : lastSignIn;
+      // Disabled and stale accounts have no sign-in this week.
+      if (isDisabled || neverSignedIn || lastSignInDaysAgo > 7) continue;
+      const odd = rnd2();
+      const failed = odd < 0.03;
+      const abroad = odd >= 0.03 && odd < 0.04;
+      const legacy = odd >= 0.04 && odd < 0.05;
       signIns.push({
         id: guidFrom(`${id}/signin/${s}`),
         createdDateTime: at,
         userId: id,
         userDisplayName: rec.user.displayName,
-        userPrincipalName: upn,
+        userPrincipalName: rec.user.userPrincipalName,
         appDisplayName: 'Office 365 Exchange Online',
-        clientAppUsed: 'Browser',
-        ipAddress: `81.2.${i % 255}.${s % 255}`,
-        location: { city: 'London', state: 'London', countryOrRegion: 'GB' },
-        status: { errorCode: 0, failureReason: 'Other.' },
+        clientAppUsed: legacy ? 'IMAP4' : 'Browser',
+        ipAddress: abroad ? `45.83.${i % 255}.${s % 255}` : `81.2.${i % 255}.${s % 255}`,
+        location: abroad ? { city: 'Lagos', state: 'Lagos', countryOrRegion: 'NG' } : { city: 'London', state: 'London', countryOrRegion: 'GB' },
+        status: failed ? { errorCode: 50126, failureReason: 'Error validating credentials due to invalid username or password.' } : { errorCode: 0, failureReason: 'Other.' },
         conditionalAccessStatus: 'notApplied',
         isInteractive: true,
       });

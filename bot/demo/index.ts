@@ -62,6 +62,8 @@ export interface DemoTenant {
   /** Every Graph request received, in arrival order (inner $batch requests flagged inBatch). */
   requests: RecordedRequest[];
   tenant(id?: string): DemoTenantState;
+  /** Ids of every tenant served, the default (first) one first. */
+  tenantIds(): string[];
   addTenant(seed: DemoTenantSeed): DemoTenantState;
   /** Back to the seed(s); knobs to defaults; log cleared. */
   reset(): void;
@@ -149,6 +151,7 @@ export async function startDemoTenant(options: DemoTenantOptions = {}): Promise<
     caCertPem: pems.cert,
     knobs,
     requests,
+    tenantIds: () => order.map((key) => slots.get(key)!.state.id),
     tenant: (id?: string) => {
       const slot = slots.get((id ?? order[0]).toLowerCase());
       if (!slot) throw new Error(`demo tenant ${id} not found`);

@@ -1,4 +1,5 @@
-/** Run-time knobs of the demo server (latency, paging, licences, permissions, faults). */
+/** Run-time knobs of the demo server (latency, paging, licences, permissions, faults, throttling limits). */
+import { DemoLimits, type DemoLimitsOptions } from './limits';
 
 export interface DemoFault {
   /**
@@ -25,7 +26,12 @@ export interface DemoKnobs {
   licences: { entraP1: boolean; entraP2: boolean };
   grantedRoles: string[] | 'all';
   faults: DemoFault[];
+  /** Graph's documented throttling limits (limits.ts), enforced while set; null (default) = off. */
+  limits: DemoLimits | null;
 }
+
+/** What POST /_demo/knobs accepts: `limits: true` (or options) turns fresh limits on, `false` off. */
+export type DemoKnobsPatch = Omit<Partial<DemoKnobs>, 'limits'> & { limits?: DemoLimits | DemoLimitsOptions | boolean | null };
 
 export function defaultKnobs(): DemoKnobs {
   return {
@@ -35,6 +41,7 @@ export function defaultKnobs(): DemoKnobs {
     licences: { entraP1: true, entraP2: false },
     grantedRoles: 'all',
     faults: [],
+    limits: null,
   };
 }
 
@@ -51,10 +58,13 @@ export function takeFault(knobs: DemoKnobs, key: string, inBatch: boolean): Demo
 }
 
 /** JSON merge used by POST /_demo/knobs; faults are replaced wholesale. */
-export function mergeKnobs(knobs: DemoKnobs, patch: Partial<DemoKnobs>): void {
+export function mergeKnobs(knobs: DemoKnobs, patch: DemoKnobsPatch): void {
   if (typeof patch.latencyMs === 'number') knobs.latencyMs = patch.latencyMs;
   if (typeof patch.maxPageSize === 'number') knobs.maxPageSize = patch.maxPageSize;
   if (patch.licences) Object.assign(knobs.licences, patch.licences);
   if (patch.grantedRoles === 'all' || Array.isArray(patch.grantedRoles)) knobs.grantedRoles = patch.grantedRoles;
   if (Array.isArray(patch.faults)) knobs.faults = patch.faults.map((f) => ({ ...f }));
+  if (patch.limits !== undefined) {
+    knobs.limits = patch.limits instanceof DemoLimits ? patch.limits : patch.limits ? new DemoLimits(patch.limits === true ? {} : patch.limits) : null;
+  }
 }

@@ -104,7 +104,8 @@ export const PEOPLE: PersonSpec[] = [
   { key: 'adele', id: U(0x22), given: 'Adele', surname: 'Vance', upn: 'adele.vance', jobTitle: 'Dental Nurse', department: 'Clinical', createdDaysAgo: 980, factors: ['sms', 'authenticator'] },
   { key: 'isaiah', id: U(0x23), given: 'Isaiah', surname: 'Langer', upn: 'isaiah.langer', jobTitle: 'Associate Dentist', department: 'Clinical', createdDaysAgo: 870, factors: ['authenticator'] },
   // Patti's GA role sits on an unlicensed account so that exactly one Global Admin is licensed.
-  { key: 'patti', id: U(0x24), given: 'Patti', surname: 'Fernandez', upn: 'patti.fernandez', jobTitle: 'Practice Manager', department: 'Management', createdDaysAgo: 1400, factors: ['authenticator', 'fido2'], roles: ['globalAdministrator'], licensed: false },
+  // She also turned per-user MFA on for herself: the one person MFA is actually *required* for.
+  { key: 'patti', id: U(0x24), given: 'Patti', surname: 'Fernandez', upn: 'patti.fernandez', jobTitle: 'Practice Manager', department: 'Management', createdDaysAgo: 1400, factors: ['authenticator', 'fido2'], roles: ['globalAdministrator'], licensed: false, perUserMfa: 'enforced' },
   { key: 'lynne', id: U(0x25), given: 'Lynne', surname: 'Robbins', upn: 'lynne.robbins', jobTitle: 'Receptionist', department: 'Front Desk', createdDaysAgo: 760, factors: ['sms'] },
 
   // --- Administrators ------------------------------------------------------------
@@ -172,11 +173,17 @@ export const PEOPLE: PersonSpec[] = [
 
 /** Fixed ids and names the bot's demo wiring and tests rely on. */
 export const DEMO_USERS = Object.fromEntries(
-  ['alex', 'megan', 'adele', 'isaiah', 'patti', 'lynne', 'itsupport', 'oliver', 'gareth', 'dana', 'rhys', 'chloe', 'mohammed', 'ella', 'kacper', 'fiona'].map((k) => {
+  ['alex', 'megan', 'adele', 'isaiah', 'patti', 'lynne', 'itsupport', 'oliver', 'gareth', 'dana', 'rhys', 'chloe', 'mohammed', 'ella', 'kacper', 'fiona', 'breakglass', 'tenantadmin', 'tomadmin', 'harry', 'zoe', 'priya'].map((k) => {
     const p = PEOPLE.find((x) => x.key === k)!;
     return [k, { id: p.id, upn: upnOf(p), name: displayNameOf(p) }];
   }),
-) as Record<'alex' | 'megan' | 'adele' | 'isaiah' | 'patti' | 'lynne' | 'itsupport' | 'oliver' | 'gareth' | 'dana' | 'rhys' | 'chloe' | 'mohammed' | 'ella' | 'kacper' | 'fiona', { id: string; upn: string; name: string }>;
+) as Record<
+  'alex' | 'megan' | 'adele' | 'isaiah' | 'patti' | 'lynne' | 'itsupport' | 'oliver' | 'gareth' | 'dana' | 'rhys' | 'chloe' | 'mohammed' | 'ella' | 'kacper' | 'fiona' | 'breakglass' | 'tenantadmin' | 'tomadmin' | 'harry' | 'zoe' | 'priya',
+  { id: string; upn: string; name: string }
+>;
+
+/** The demo's break-glass account: Vigil excludes it when EXCLUDED_ACCOUNTS is not set. */
+export const DEMO_EXCLUDED_ACCOUNTS = [`breakglass@${DEMO_INITIAL_DOMAIN}`];
 
 function upnOf(p: PersonSpec): string {
   if (p.guest) return `${p.upn}#EXT#@${DEMO_INITIAL_DOMAIN}`;
@@ -319,6 +326,22 @@ function addInboxRules(users: Map<string, DemoUserRecord>): void {
     isEnabled: false,
     conditions: {},
     actions: { redirectTo: [recipient('Isaiah Langer', 'isaiah.langer@outlook.com')], stopProcessingRules: false },
+  });
+  // A name with markdown and template syntax (cards must show it literally), forwarding payroll mail out as attachments.
+  rule('harry', 1, {
+    displayName: 'Payroll **${month}** [urgent] _copy_',
+    sequence: 1,
+    isEnabled: true,
+    conditions: { subjectContains: ['payroll', 'payslip'] },
+    actions: { forwardAsAttachmentTo: [recipient('Harry', 'harry.walker.home@protonmail.com')], stopProcessingRules: false },
+  });
+  // Forwarding to the tenant's own (initial) domain: inside the organisation, not a finding.
+  rule('zoe', 1, {
+    displayName: 'Copie à l’équipe d’orthodontie',
+    sequence: 1,
+    isEnabled: true,
+    conditions: { senderContains: ['ortho'] },
+    actions: { forwardTo: [recipient('Zoë Ångström', `zoe.angstrom@${DEMO_INITIAL_DOMAIN}`)], stopProcessingRules: false },
   });
   rule('megan', 1, {
     displayName: 'Newsletters',
@@ -653,6 +676,18 @@ export function defaultSeed(now: Date = new Date()): DemoTenantSeed {
         riskState: 'atRisk',
         riskDetail: 'none',
         riskLastUpdatedDateTime: daysBefore(now, 5, 11),
+        isDeleted: false,
+        isProcessing: false,
+      },
+      // Flagged last year and remediated (password reset): no longer at risk, not a finding.
+      {
+        id: DEMO_USERS.adele.id,
+        userDisplayName: DEMO_USERS.adele.name,
+        userPrincipalName: DEMO_USERS.adele.upn,
+        riskLevel: 'none',
+        riskState: 'remediated',
+        riskDetail: 'userPerformedSecuredPasswordReset',
+        riskLastUpdatedDateTime: daysBefore(now, 320, 15),
         isDeleted: false,
         isProcessing: false,
       },

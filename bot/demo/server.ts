@@ -269,7 +269,10 @@ export class DemoServer {
         const e = route.licenceError ?? { status: 403, code: 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', message: "Neither tenant is B2C or tenant doesn't have premium license" };
         throw new GraphError(e.status, e.code, e.message);
       }
-      // Graph's documented throttling limits, when the `limits` knob is on (limits.ts).
+      if (route.mailbox) release = this.acquireMailbox(auth.tenant, params.userId);
+      await wait();
+      // Graph's documented throttling limits, when the `limits` knob is on (limits.ts). Counted
+      // once the request has travelled, so top-level and $batch-inner requests are counted alike.
       const throttled = this.deps.knobs.limits?.admit({
         tenantId: auth.tenant.id,
         tenantUsers: auth.tenant.userRecords.size,
@@ -279,8 +282,6 @@ export class DemoServer {
         query: inner.query,
       });
       if (throttled) throw new GraphError(429, throttled.code, throttled.message, throttled.headers);
-      if (route.mailbox) release = this.acquireMailbox(auth.tenant, params.userId);
-      await wait();
       const ctx: RouteContext = {
         method: inner.method,
         version: inner.version,

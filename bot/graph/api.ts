@@ -6,6 +6,7 @@
  */
 import type { Client, GraphRequest } from '@microsoft/microsoft-graph-client';
 import { batchResponseError, GraphRequestError, toGraphError } from './errors';
+import { batchShare, classifyRequest } from './pacing';
 
 export type GraphVersion = 'v1.0' | 'beta';
 
@@ -47,12 +48,15 @@ export interface GraphApiOptions {
   /** Upper bound for any wait, in seconds (Graph may ask for long waits; we cap like the SDK does). */
   maxRetryAfterSeconds?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** $batch requests of one `batch()` call in flight at once (default 8); pacing keeps them within Graph's budgets. */
+  batchConcurrency?: number;
 }
 
 export class GraphApi {
   private readonly batchRetries: number;
   private readonly maxWait: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly batchConcurrency: number;
 
   constructor(
     private readonly client: Client,
@@ -62,6 +66,7 @@ export class GraphApi {
     this.batchRetries = options.batchRetries ?? 5;
     this.maxWait = options.maxRetryAfterSeconds ?? 180;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.batchConcurrency = Math.max(1, options.batchConcurrency ?? 8);
   }
 
   async get<T>(path: string, opts: RequestOptions = {}): Promise<T> {
@@ -123,34 +128,71 @@ export class GraphApi {
   /**
    * Send requests as JSON batches of at most 20, retrying inner 429/503/504 responses after
    * the longest Retry-After they carry. Results come back in the order of `requests`.
+   * Graph throttles the inner requests one by one, so a batch never holds more requests of a
+   * small-budget family (reports: 5 per 10 s, Conditional Access: 1 per s) than that budget
+   * lets through at once; up to `batchConcurrency` batches are in flight (a 10k-mailbox read is
+   * 500 batches: one at a time that is 500 round trips).
    */
   async batch<T = unknown>(requests: BatchRequest[], version: GraphVersion = 'v1.0'): Promise<BatchResponse<T>[]> {
     const results = new Map<string, BatchResponse<T>>();
-    for (let i = 0; i < requests.length; i += BATCH_LIMIT) {
-      let pending = requests.slice(i, i + BATCH_LIMIT);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        const responses = await this.sendBatch<T>(pending, version);
-        const retry: BatchRequest[] = [];
-        let waitSeconds = 0;
-        for (const r of responses) {
-          const req = pending.find((p) => p.id === r.id)!;
-          if (RETRYABLE.has(r.status) && attempt < this.batchRetries) {
-            retry.push(req);
-            waitSeconds = Math.max(waitSeconds, retryAfterSeconds(r.headers, attempt));
-            continue;
-          }
-          results.set(r.id, {
-            id: r.id,
-            status: r.status,
-            body: r.status < 400 ? r.body : undefined,
-            error: r.status >= 400 ? batchResponseError(r.status, r.body, req.url) : undefined,
-          });
+    await this.batchEach<T>(requests, (res) => void results.set(res.id, res), version);
+    return requests.map((r) => results.get(r.id) ?? noResponse<T>(r));
+  }
+
+  /**
+   * `batch` without holding everything: requests may come from any (async) iterable — e.g. built
+   * page by page from a user listing — and each response goes to `onResponse` as soon as its
+   * $batch is back. Memory stays at `batchConcurrency` batches however many users the tenant has.
+   */
+  async batchEach<T = unknown>(
+    requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>,
+    onResponse: (response: BatchResponse<T>, request: BatchRequest) => void | Promise<void>,
+    version: GraphVersion = 'v1.0',
+  ): Promise<void> {
+    // An async generator serialises concurrent next() calls, so workers can share it.
+    const chunks = batchChunks(requests);
+    let failed = false;
+    const worker = async (): Promise<void> => {
+      while (!failed) {
+        const next = await chunks.next();
+        if (next.done) return;
+        const results = new Map<string, BatchResponse<T>>();
+        try {
+          await this.batchChunk(next.value, version, results);
+          for (const req of next.value) await onResponse(results.get(req.id) ?? noResponse<T>(req), req);
+        } catch (err) {
+          failed = true;
+          throw err;
         }
-        pending = retry;
-        if (pending.length) await this.sleep(Math.min(waitSeconds, this.maxWait) * 1000);
       }
+    };
+    await Promise.all(Array.from({ length: this.batchConcurrency }, worker));
+  }
+
+  /** One $batch payload, re-sending its throttled inner requests after their Retry-After. */
+  private async batchChunk<T>(chunk: BatchRequest[], version: GraphVersion, results: Map<string, BatchResponse<T>>): Promise<void> {
+    let pending = chunk;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const responses = await this.sendBatch<T>(pending, version);
+      const retry: BatchRequest[] = [];
+      let waitSeconds = 0;
+      for (const r of responses) {
+        const req = pending.find((p) => p.id === r.id)!;
+        if (RETRYABLE.has(r.status) && attempt < this.batchRetries) {
+          retry.push(req);
+          waitSeconds = Math.max(waitSeconds, retryAfterSeconds(r.headers, attempt));
+          continue;
+        }
+        results.set(r.id, {
+          id: r.id,
+          status: r.status,
+          body: r.status < 400 ? r.body : undefined,
+          error: r.status >= 400 ? batchResponseError(r.status, r.body, req.url) : undefined,
+        });
+      }
+      pending = retry;
+      if (pending.length) await this.sleep(Math.min(waitSeconds, this.maxWait) * 1000);
     }
-    return requests.map((r) => results.get(r.id) ?? { id: r.id, status: 0, error: new GraphRequestError(0, 'NoResponse', 'No response in batch', r.url) });
   }
 
   private async sendBatch<T>(requests: BatchRequest[], version: GraphVersion) {
@@ -189,6 +231,27 @@ export class GraphApi {
       throw toGraphError(err, stripQuery(path));
     }
   }
+}
+
+/** Split requests into $batch payloads: at most 20 each, and no more of a family than its budget's burst. */
+async function* batchChunks(requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>): AsyncGenerator<BatchRequest[]> {
+  let current: BatchRequest[] = [];
+  let used = new Map<string, number>();
+  for await (const r of requests) {
+    const family = classifyRequest(r.method, r.url).family;
+    if (current.length >= BATCH_LIMIT || (used.get(family) ?? 0) >= batchShare(family)) {
+      yield current;
+      current = [];
+      used = new Map();
+    }
+    current.push(r);
+    used.set(family, (used.get(family) ?? 0) + 1);
+  }
+  if (current.length) yield current;
+}
+
+function noResponse<T>(r: BatchRequest): BatchResponse<T> {
+  return { id: r.id, status: 0, error: new GraphRequestError(0, 'NoResponse', 'No response in batch', r.url) };
 }
 
 function retryAfterSeconds(headers: Record<string, string> | undefined, attempt: number): number {

@@ -17,12 +17,17 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 import {
   ClientCertificateCredential,
   ClientSecretCredential,
+  CredentialUnavailableError,
+  ManagedIdentityCredential,
+  WorkloadIdentityCredential,
   type TokenCredential,
   type TokenCredentialOptions,
 } from '@azure/identity';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { Agent as UndiciAgent } from 'undici';
 import type { GraphCredentialConfig } from '../config';
+import { PacingHandler, pacerFor, type GraphPacer } from './pacing';
+import { GraphTelemetryHandler } from '../telemetry';
 
 export interface GraphClientOptions {
   /** e.g. https://graph.microsoft.com or the demo tenant's https://127.0.0.1:port */
@@ -34,9 +39,29 @@ export interface GraphClientOptions {
   maxRetries?: number;
   /** Seconds to wait when no Retry-After is sent (doubling afterwards). */
   retryDelaySeconds?: number;
+  /**
+   * Token-bucket pacing per tenant and API family (pacing.ts). Default: the process's shared
+   * pacer for Microsoft Graph hosts (and hosts opted in with `paceHost`), none for others; null = off.
+   */
+  pacer?: GraphPacer | null;
 }
 
-/** Build a credential from configuration, as @azure/identity documents it. */
+/** Which kind of credential `createCredential` builds for this configuration (first match wins). */
+export type CredentialKind = 'managed-identity-system' | 'managed-identity-user' | 'workload-identity' | 'certificate' | 'secret';
+
+export function credentialKind(cfg: GraphCredentialConfig): CredentialKind {
+  if (cfg.managedIdentity) return cfg.managedIdentity.kind === 'system' ? 'managed-identity-system' : 'managed-identity-user';
+  if (cfg.federatedTokenFile) return 'workload-identity';
+  if (cfg.certificatePath) return 'certificate';
+  return 'secret';
+}
+
+/**
+ * Build a credential from configuration, as @azure/identity documents it: AZURE_MANAGED_IDENTITY →
+ * ManagedIdentityCredential (system-assigned, or user-assigned by AZURE_CLIENT_ID);
+ * AZURE_FEDERATED_TOKEN_FILE → WorkloadIdentityCredential; AZURE_CLIENT_CERTIFICATE_PATH →
+ * ClientCertificateCredential (PEM); otherwise ClientSecretCredential.
+ */
 export function createCredential(cfg: GraphCredentialConfig, trustedCaPem?: string): TokenCredential {
   const options: TokenCredentialOptions & { disableInstanceDiscovery?: boolean; additionallyAllowedTenants?: string[] } = {};
   if (cfg.authorityHost) {
@@ -48,10 +73,29 @@ export function createCredential(cfg: GraphCredentialConfig, trustedCaPem?: stri
   // Tokens for customer tenants (MSP mode) are requested with an explicit tenantId.
   options.additionallyAllowedTenants = ['*'];
   if (trustedCaPem) options.additionalPolicies = [{ policy: trustCaPolicy(trustedCaPem), position: 'perCall' }];
+  if (cfg.managedIdentity) {
+    // A managed identity has tokens for its own tenant only: never hand out a home-tenant token as
+    // if it were another tenant's (MSP mode needs a multi-tenant app credential).
+    if (cfg.tenantId.toLowerCase() !== cfg.managedIdentity.homeTenantId.toLowerCase()) return otherTenantRefused(cfg.tenantId);
+    return cfg.managedIdentity.kind === 'system' ? new ManagedIdentityCredential(options) : new ManagedIdentityCredential({ ...options, clientId: cfg.clientId });
+  }
+  if (cfg.federatedTokenFile) {
+    return new WorkloadIdentityCredential({ ...options, tenantId: cfg.tenantId, clientId: cfg.clientId, tokenFilePath: cfg.federatedTokenFile });
+  }
   if (cfg.certificatePath) {
     return new ClientCertificateCredential(cfg.tenantId, cfg.clientId, { certificatePath: cfg.certificatePath }, options);
   }
   return new ClientSecretCredential(cfg.tenantId, cfg.clientId, cfg.clientSecret ?? '', options);
+}
+
+function otherTenantRefused(tenantId: string): TokenCredential {
+  return {
+    async getToken() {
+      throw new CredentialUnavailableError(
+        `A managed identity cannot get tokens for tenant ${tenantId}: use a multi-tenant app credential (secret, certificate or workload identity federation) to serve other tenants.`,
+      );
+    },
+  };
 }
 
 /** A pipeline policy that makes @azure/identity trust one extra CA (never disables verification). */
@@ -81,9 +125,20 @@ export function createGraphClient(opts: GraphClientOptions): Client {
   const telemetry = new TelemetryHandler();
   const http = new HTTPMessageHandler();
   auth.setNext(retry);
-  retry.setNext(redirect);
+  // Pacing sits after the RetryHandler, so every attempt (retries too) waits for its budget.
+  const pacer = opts.pacer === undefined ? pacerFor(opts.baseUrl) : opts.pacer;
+  if (pacer) {
+    const pacing = new PacingHandler(pacer);
+    retry.setNext(pacing);
+    pacing.setNext(redirect);
+  } else {
+    retry.setNext(redirect);
+  }
   redirect.setNext(telemetry);
-  telemetry.setNext(http);
+  // OpenTelemetry: one span and one count per HTTP attempt (retries included), 429s counted apart.
+  const metrics = new GraphTelemetryHandler();
+  telemetry.setNext(metrics);
+  metrics.setNext(http);
 
   const host = new URL(opts.baseUrl).hostname;
   return Client.initWithMiddleware({
@@ -93,7 +148,9 @@ export function createGraphClient(opts: GraphClientOptions): Client {
     customHosts: new Set([host]),
     // Node's fetch is undici: a dispatcher with our CA trusts the demo tenant only for this client.
     fetchOptions: opts.trustedCaPem
-      ? ({ dispatcher: new UndiciAgent({ connect: { ca: opts.trustedCaPem } }) } as unknown as RequestInit)
+      ? // Idle sockets are dropped well before the server's 5-s keep-alive ends: reusing one the server
+        // is closing at that moment fails the request ("other side closed") and is not retried.
+        ({ dispatcher: new UndiciAgent({ connect: { ca: opts.trustedCaPem }, keepAliveTimeout: 2_000, keepAliveMaxTimeout: 2_000 }) } as unknown as RequestInit)
       : undefined,
   });
 }

@@ -17,14 +17,22 @@ export type ApprovalState =
 
 export const FINAL_STATES: ApprovalState[] = ['succeeded', 'failed', 'rejected', 'expired', 'cancelled'];
 
+/** How long an executing process holds a request before another may settle it (renewed while it works). */
+export const DEFAULT_LEASE_MS = 5 * 60_000;
+
 export interface ActionTarget {
   /** Graph object id of the target (user, rule, assignment…) */
   id: string;
   displayName: string;
   /** Secondary identifier shown to people, e.g. the UPN */
   detail?: string;
-  /** Owner of a nested object (the mailbox user of an inbox rule) */
+  /** Owner of a nested object (the mailbox user of an inbox rule, the principal of a role assignment) */
   userId?: string;
+  /**
+   * What the fix needs beyond the ids (an authentication method's type, the licences to remove, the
+   * accounts a policy excludes). Fixed when the request is made, so what runs is what the approvers saw.
+   */
+  params?: Record<string, string | string[]>;
 }
 
 export interface Approval {
@@ -58,6 +66,8 @@ export interface ApprovalRecord {
   finishedAt: Date | null;
   result: Record<string, unknown> | null;
   channelRef: ConversationPointer | null;
+  /** While executing: until when the executing process holds the request; past it, a restart may settle it. */
+  leaseUntil: Date | null;
 }
 
 export type NewApproval = Pick<
@@ -67,7 +77,7 @@ export type NewApproval = Pick<
 
 const COLUMNS = `id, tenant_id, action_id, targets, params, summary, requester_id, requester_name, requester_ref, state,
   required_approvals, approvals, created_at, expires_at, decided_by, decided_by_name, decided_at, started_at, finished_at,
-  result, channel_ref`;
+  result, channel_ref, lease_until`;
 
 export class ApprovalStore {
   constructor(private readonly db: Queryable) {}
@@ -124,21 +134,41 @@ export class ApprovalStore {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
-  /** approved → executing: exactly one caller gets the row back and may execute. */
-  async claimExecution(id: string, now: Date): Promise<ApprovalRecord | undefined> {
+  /**
+   * approved → executing: exactly one caller gets the row back and may execute. The caller holds
+   * the request until `leaseUntil` (renew it for long runs); a crashed caller's lease runs out and
+   * only then may another process settle the request (see `interrupted`).
+   */
+  async claimExecution(id: string, now: Date, leaseUntil: Date = new Date(now.getTime() + DEFAULT_LEASE_MS)): Promise<ApprovalRecord | undefined> {
     const rows = await this.db.query(
-      `UPDATE approval_requests SET state = 'executing', started_at = $2, updated_at = $2
+      `UPDATE approval_requests SET state = 'executing', started_at = $2, updated_at = $2, lease_until = $3
         WHERE id = $1 AND state = 'approved'
         RETURNING ${COLUMNS}`,
-      [id, now],
+      [id, now, leaseUntil],
     );
     return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** Extend the lease of a request this process is executing. */
+  async renewLease(id: string, leaseUntil: Date): Promise<void> {
+    await this.db.query(`UPDATE approval_requests SET lease_until = $2 WHERE id = $1 AND state = 'executing'`, [id, leaseUntil]);
+  }
+
+  /** Requests stuck in 'executing' whose executor's lease has run out: it stopped (crashed) mid-way. */
+  async interrupted(now: Date): Promise<ApprovalRecord[]> {
+    const rows = await this.db.query(
+      `SELECT ${COLUMNS} FROM approval_requests
+        WHERE state = 'executing' AND (lease_until IS NULL OR lease_until <= $1)
+        ORDER BY created_at`,
+      [now],
+    );
+    return rows.map(toRecord);
   }
 
   /** executing → succeeded | failed, keeping the result details. */
   async finish(id: string, to: 'succeeded' | 'failed', result: Record<string, unknown>, now: Date): Promise<ApprovalRecord | undefined> {
     const rows = await this.db.query(
-      `UPDATE approval_requests SET state = $2, result = $3::jsonb, finished_at = $4, updated_at = $4
+      `UPDATE approval_requests SET state = $2, result = $3::jsonb, finished_at = $4, updated_at = $4, lease_until = NULL
         WHERE id = $1 AND state = 'executing'
         RETURNING ${COLUMNS}`,
       [id, to, json(result), now],
@@ -193,6 +223,35 @@ export class ApprovalStore {
   }
 }
 
+/**
+ * Teams' own user ids ("29:…", per bot) by Entra object id, remembered from the activities people
+ * send. Teams needs them in a card's `refresh.userIds` to show approvers their own view of an
+ * approval card; Graph does not know them.
+ */
+export class TeamsUserDirectory {
+  constructor(private readonly db: Queryable) {}
+
+  async remember(tenantId: string, aadObjectId: string, teamsId: string, name: string, now: Date): Promise<void> {
+    await this.db.query(
+      `INSERT INTO teams_users (tenant_id, aad_object_id, teams_id, name, seen_at) VALUES ($1, lower($2), $3, $4, $5)
+       ON CONFLICT (tenant_id, aad_object_id) DO UPDATE SET teams_id = EXCLUDED.teams_id, name = EXCLUDED.name, seen_at = EXCLUDED.seen_at`,
+      [tenantId, aadObjectId, teamsId, name, now],
+    );
+  }
+
+  /** Teams ids of those of `aadObjectIds` Vigil has seen, in the order asked. */
+  async teamsIds(tenantId: string, aadObjectIds: string[]): Promise<string[]> {
+    if (!aadObjectIds.length) return [];
+    const wanted = aadObjectIds.map((id) => id.toLowerCase());
+    const rows = await this.db.query<{ aad_object_id: string; teams_id: string }>(
+      `SELECT aad_object_id, teams_id FROM teams_users WHERE tenant_id = $1 AND aad_object_id = ANY($2::text[])`,
+      [tenantId, wanted],
+    );
+    const byId = new Map(rows.map((r) => [r.aad_object_id, r.teams_id]));
+    return wanted.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
+  }
+}
+
 function json(v: unknown): string {
   return JSON.stringify(v);
 }
@@ -224,5 +283,6 @@ function toRecord(r: Record<string, unknown>): ApprovalRecord {
     finishedAt: date(r.finished_at),
     result: (r.result ?? null) as Record<string, unknown> | null,
     channelRef: (r.channel_ref ?? null) as ConversationPointer | null,
+    leaseUntil: date(r.lease_until),
   };
 }

@@ -13,28 +13,41 @@ import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type ConversationReference,
+  type FileConsentCardResponse,
 } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { Card } from '../../cards';
 import type { Assistant } from '../chat/assistant';
 import type { ActionReply, ChatContext } from '../chat/messenger';
 import type { ConversationPointer } from '../store';
+import { fileConsentAttachment, fileInfoAttachment, uploadToSession } from './files';
 
 export interface HandlerOptions {
   assistant: Assistant;
-  allowedTenantIds: string[];
+  /** Teams tenants served: a fixed list (ALLOWED_TENANT_IDS) or a predicate (the tenants Vigil serves). */
+  allowedTenantIds: string[] | ((tenantId: string) => boolean);
   log: Logger;
+  /** Files offered in personal chat (reports, CSV exports): looked up by the consent card's reference. */
+  files?: {
+    offeredFile(ctx: ChatContext, ref: unknown): { name: string; bytes: Buffer } | undefined;
+    decline(ctx: ChatContext, ref: unknown): void;
+  };
 }
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
 const MESSAGE = 'application/vnd.microsoft.activity.message';
 
 export class VigilActivityHandler extends TeamsActivityHandler {
-  private readonly allowed: Set<string>;
+  private readonly isAllowed: (tenantId: string) => boolean;
 
   constructor(private readonly opts: HandlerOptions) {
     super();
-    this.allowed = new Set(opts.allowedTenantIds.map((t) => t.toLowerCase()));
+    const list = opts.allowedTenantIds;
+    if (typeof list === 'function') this.isAllowed = list;
+    else {
+      const allowed = new Set(list.map((t) => t.toLowerCase()));
+      this.isAllowed = (t) => allowed.has(t.toLowerCase());
+    }
     this.onMessage(async (context, next) => {
       await this.handleMessage(context);
       await next();
@@ -45,7 +58,7 @@ export class VigilActivityHandler extends TeamsActivityHandler {
   override async run(context: TurnContext): Promise<void> {
     const a = context.activity;
     const tenantId = tenantOf(context);
-    if (a.channelId !== 'msteams' || !tenantId || !this.allowed.has(tenantId.toLowerCase())) {
+    if (a.channelId !== 'msteams' || !tenantId || !this.isAllowed(tenantId)) {
       this.opts.log.warn({ channelId: a.channelId, tenantId, type: a.type }, 'activity refused: channel or tenant not allowed');
       if (a.type === ActivityTypes.Invoke) await context.sendActivity({ type: 'invokeResponse', value: { status: 403 } });
       return;
@@ -66,12 +79,40 @@ export class VigilActivityHandler extends TeamsActivityHandler {
     const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '';
     const reply = await this.opts.assistant.onMessage(ctx, text);
     await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply.card)));
+    // Files go to a person's OneDrive through the file consent card: personal chat only.
+    if (reply.file && ctx.conversation.kind === 'personal') await context.sendActivity({ attachments: [fileConsentAttachment(reply.file)] });
+  }
+
+  /** The person allowed the file: upload it to the OneDrive session Teams gave, then show it in chat. */
+  protected override async handleTeamsFileConsentAccept(context: TurnContext, response: FileConsentCardResponse): Promise<void> {
+    const ctx = chatContext(context);
+    const file = this.opts.files?.offeredFile(ctx, (response.context as { ref?: unknown } | undefined)?.ref);
+    if (!file) {
+      await context.sendActivity('That file is no longer available. Ask me again for a fresh one.');
+      return;
+    }
+    try {
+      await uploadToSession(response.uploadInfo?.uploadUrl ?? '', file.bytes);
+    } catch (err) {
+      this.opts.log.warn({ err: { message: (err as Error).message } }, 'file upload to OneDrive failed');
+      await context.sendActivity(`I could not save ${file.name} to your OneDrive. Ask me again in a moment.`);
+      return;
+    }
+    await context.sendActivity({ attachments: [fileInfoAttachment({ ...response.uploadInfo, name: response.uploadInfo?.name ?? file.name })] });
+  }
+
+  protected override async handleTeamsFileConsentDecline(context: TurnContext, response: FileConsentCardResponse): Promise<void> {
+    this.opts.files?.decline(chatContext(context), (response.context as { ref?: unknown } | undefined)?.ref);
+    await context.sendActivity('OK, I did not save the file. Ask me again whenever you want it.');
   }
 
   protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
     const verb = String(invokeValue?.action?.verb ?? '');
     const data = (invokeValue?.action?.data ?? {}) as Record<string, unknown>;
-    const reply = await this.opts.assistant.onAction(chatContext(context), verb, data);
+    // trigger 'automatic': Teams refreshing a card for a viewer. Answered read-only (never a message edit).
+    // (botbuilder's invokeValue leaves `trigger` out: read it from the activity.)
+    const automatic = (context.activity.value as { trigger?: string } | undefined)?.trigger === 'automatic';
+    const reply = await this.opts.assistant.onAction(chatContext(context), verb, data, { automatic });
     return toInvokeResponse(reply);
   }
 }
@@ -104,7 +145,7 @@ function chatContext(context: TurnContext): ChatContext {
   delete (reference as { activityId?: string }).activityId;
   return {
     tenantId: tenantOf(context)!,
-    user: { id: a.from?.aadObjectId ?? '', name: a.from?.name ?? 'Someone' },
+    user: { id: a.from?.aadObjectId ?? '', name: a.from?.name ?? 'Someone', teamsId: a.from?.id },
     conversation: { kind, ref: reference as unknown as ConversationPointer, name: channelName(context), resolveName: () => lookUpChannelName(context) },
   };
 }

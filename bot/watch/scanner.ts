@@ -40,6 +40,6 @@ export function toOutcome(results: CheckResult[]): ScanOutcome {
       });
     }
   }
-  const completeChecks = results.filter((r) => r.status !== 'unknown' && !r.gaps.some((g) => g.permission || g.licence)).map((r) => r.id);
+  const completeChecks = results.filter((r) => r.status !== 'unknown' && r.gaps.every((g) => g.informational)).map((r) => r.id);
   return { results, current, completeChecks };
 }

@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { CheckRunner } from '../checks';
 import type { AlertRecord, Store } from '../store';
 import { scanTenant } from './scanner';
+import { newRequestId, withLogContext } from '../log';
+import { traceScan } from '../telemetry';
 
 export interface WatchedTenant {
   tenantId: string;
@@ -69,28 +71,36 @@ export class Watchman {
       const claim = await this.deps.store.watch.claimDue(this.worker, this.now(), this.deps.leaseMs ?? 15 * 60_000);
       if (!claim) break;
       const tenant = tenants.get(claim.tenantId) ?? { tenantId: claim.tenantId, intervalMinutes: 60, alertsPaused: false };
-      try {
-        const outcome = await scanTenant(this.deps.runner, claim.tenantId);
-        await this.deps.beforeCommit?.(claim.tenantId);
-        const now = this.now();
-        const committed = await this.deps.store.watch.commitScan({
-          claim,
-          worker: this.worker,
-          now,
-          nextRunAt: new Date(now.getTime() + tenant.intervalMinutes * 60_000),
-          current: outcome.current,
-          completeChecks: outcome.completeChecks,
-          alertsPaused: tenant.alertsPaused,
-          summary: { findings: outcome.current.length, checks: outcome.results.length, incomplete: outcome.results.length - outcome.completeChecks.length },
-        });
-        if (committed === 'lost') this.deps.log.warn({ tenantId: claim.tenantId, worker: this.worker }, 'scan lease lost; results discarded');
-        else this.deps.log.info({ tenantId: claim.tenantId, findings: outcome.current.length, newFindings: committed.newKeys.length, alerted: committed.alert?.findingKeys.length ?? 0 }, 'scan done');
-        scans++;
-      } catch (err) {
-        const now = this.now();
-        await this.deps.store.watch.failScan(claim, this.worker, (err as Error).message, now, new Date(now.getTime() + (this.deps.retryMs ?? 5 * 60_000)));
-        this.deps.log.warn({ tenantId: claim.tenantId, err: { message: (err as Error).message } }, 'scan failed; will retry');
-      }
+      // One scan id per scan: on every log line written while it runs, and on its span and duration metric.
+      const scanId = newRequestId();
+      await withLogContext({ scanId, tenantId: claim.tenantId }, () =>
+        traceScan(claim.tenantId, scanId, async () => {
+          try {
+            const outcome = await scanTenant(this.deps.runner, claim.tenantId);
+            await this.deps.beforeCommit?.(claim.tenantId);
+            const now = this.now();
+            const committed = await this.deps.store.watch.commitScan({
+              claim,
+              worker: this.worker,
+              now,
+              nextRunAt: new Date(now.getTime() + tenant.intervalMinutes * 60_000),
+              current: outcome.current,
+              completeChecks: outcome.completeChecks,
+              alertsPaused: tenant.alertsPaused,
+              summary: { findings: outcome.current.length, checks: outcome.results.length, incomplete: outcome.results.length - outcome.completeChecks.length },
+            });
+            if (committed === 'lost') this.deps.log.warn({ tenantId: claim.tenantId, worker: this.worker }, 'scan lease lost; results discarded');
+            else this.deps.log.info({ tenantId: claim.tenantId, findings: outcome.current.length, newFindings: committed.newKeys.length, alerted: committed.alert?.findingKeys.length ?? 0 }, 'scan done');
+            scans++;
+            return committed === 'lost' ? 'lost' : 'done';
+          } catch (err) {
+            const now = this.now();
+            await this.deps.store.watch.failScan(claim, this.worker, (err as Error).message, now, new Date(now.getTime() + (this.deps.retryMs ?? 5 * 60_000)));
+            this.deps.log.warn({ tenantId: claim.tenantId, err: { message: (err as Error).message } }, 'scan failed; will retry');
+            return 'failed';
+          }
+        }, (outcome) => outcome),
+      );
     }
     await this.deliverPending();
     return scans;

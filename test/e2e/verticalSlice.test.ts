@@ -105,7 +105,12 @@ describe('vertical slice: who lacks MFA → card → fix → approval → Graph 
     assert.match(text, /Asked by: Alex Wilber/);
     assert.match(text, /PATCH \/beta\/users\/.*\/authentication\/requirements/);
     assert.match(text, /Expires: /);
-    const acts = actionsIn(card);
+    // Everyone sees the status; approvers get Approve / Reject in their own view, which Teams
+    // fetches through the card's refresh (Megan is named in refresh.userIds: she talked to Vigil).
+    assert.ok(!actionsIn(card).some((a) => /Approve|Reject/.test(a.title)), 'no decision buttons on the card everyone sees');
+    assert.ok((card.refresh?.userIds ?? []).includes(megan.id), 'Megan gets her own view automatically');
+    const view = await teams.click(megan, { verb: 'vigil.refresh', data: { verb: 'vigil.refresh', requestId: card.refresh.action.data.requestId } }, teams.channel(), 'automatic');
+    const acts = actionsIn(view.body.value).filter((a) => a.verb !== 'vigil.refresh');
     assert.deepEqual(acts.map((a) => a.title), ['Approve', 'Reject']);
     approveAction = acts[0];
     assert.deepEqual(Object.keys(approveAction.data).sort(), ['requestId', 'verb']);
@@ -115,10 +120,11 @@ describe('vertical slice: who lacks MFA → card → fix → approval → Graph 
 
   it('the requester cannot approve, nor can a non-approver, nor a forged id — and nothing is written', async () => {
     const own = await teams.click(alex, approveAction, teams.channel());
-    assert.match(textOf(own.body.value), /Only security approvers|someone else has to approve/);
+    assert.match(own.body.value, /Only security approvers|someone else has to approve/);
     const other = await teams.click(lynne, approveAction, teams.channel());
     assert.equal(other.status, 200);
-    assert.match(textOf(other.body.value), /Only security approvers/);
+    assert.equal(other.body.type, 'application/vnd.microsoft.activity.message');
+    assert.match(other.body.value, /Only security approvers/);
     const forged = await teams.click(megan, { verb: 'vigil.approve', data: { verb: 'vigil.approve', requestId: 'AAAAAAAAAAAAAAAAAAAAAA' } }, teams.channel());
     assert.equal(forged.body.value, 'I cannot find that request.');
     assert.equal(requirementPatches().length, 0);
@@ -161,8 +167,9 @@ describe('vertical slice: who lacks MFA → card → fix → approval → Graph 
     const before = teams.sent.length;
     await teams.click(alex, fix);
     const posted = teams.sent.slice(before).find((s) => s.conversationId === teams.channel().id && s.method === 'POST')!;
-    const [, reject] = actionsIn(posted.activity.attachments[0].content);
-    const requestId = String(reject.data.requestId);
+    const requestId = String(posted.activity.attachments[0].content.refresh.action.data.requestId);
+    const view = await teams.click(megan, { verb: 'vigil.refresh', data: { verb: 'vigil.refresh', requestId } }, teams.channel(), 'automatic');
+    const reject = actionsIn(view.body.value).find((a) => a.title === 'Reject')!;
     const who = (await vigil.store.approvals.get(requestId))!.targets[0].id;
     const res = await teams.click(megan, reject, teams.channel());
     assert.match(textOf(res.body.value), /Rejected by Megan Bowen/);

@@ -247,7 +247,14 @@ describe('Agents Playground: the MFA fix story through the real Teams-like clien
 
   it('Megan sees the approval card in Security and approves: it changes to "Approved by Megan Bowen at … — done"', async () => {
     const { page } = megan;
-    const approval = await waitForCard(page, 'Approval needed: Require MFA');
+    let approval = await waitForCard(page, 'Approval needed: Require MFA');
+    // Only approvers see Approve / Reject: Teams fetches that view through the card's refresh, which
+    // the Playground never performs, so Megan uses the card's own Refresh button.
+    const refresh = approval.getByRole('button', { name: 'Refresh', exact: true });
+    if (await refresh.isVisible()) {
+      await refresh.click();
+      approval = await waitForCard(page, /Approval needed: Require MFA[\s\S]*Approve/);
+    }
     const approve = approval.getByRole('button', { name: 'Approve', exact: true });
     const reject = approval.getByRole('button', { name: 'Reject', exact: true });
     assert.ok(await approve.isVisible(), 'Approve button shown');

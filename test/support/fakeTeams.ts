@@ -104,12 +104,18 @@ export class FakeTeams {
   }
 
   /** Click an Action.Execute button: an adaptiveCard/action invoke; returns the invoke response body. */
-  async click(from: TeamsUser, action: { verb: string; data: Record<string, unknown> }, conversation: Record<string, any> = this.personal(from)): Promise<{ status: number; body: any }> {
+  async click(
+    from: TeamsUser,
+    action: { verb: string; data: Record<string, unknown> },
+    conversation: Record<string, any> = this.personal(from),
+    /** 'automatic': Teams refreshing a card by itself (a card's `refresh`), not a person's click. */
+    trigger: 'manual' | 'automatic' = 'manual',
+  ): Promise<{ status: number; body: any }> {
     const activity = {
       ...this.base(from, conversation, conversation.conversationType === 'channel'),
       type: 'invoke',
       name: 'adaptiveCard/action',
-      value: { action: { type: 'Action.Execute', verb: action.verb, data: action.data }, trigger: 'manual' },
+      value: { action: { type: 'Action.Execute', verb: action.verb, data: action.data }, trigger },
     };
     const res = await this.post(activity);
     const text = await res.text();

@@ -71,7 +71,8 @@ for (const engine of engines()) {
       assert.equal(await watchman.tick(), 1);
       assert.equal(delivered.length, 1);
       assert.ok(delivered[0].findingKeys.includes(mfaKey(joiner)), 'the new joiner is in the alert');
-      const others = delivered[0].findingKeys.filter((k) => k !== mfaKey(joiner));
+      // Other checks may see the same person (e.g. MFA not enforced for them); nothing else is new.
+      const others = delivered[0].findingKeys.filter((k) => !k.includes(joiner));
       assert.deepEqual(others, [], 'nothing else was new');
     });
 
@@ -91,7 +92,8 @@ for (const engine of engines()) {
       advance(61);
       await watchman.tick();
       assert.equal(delivered.length, 2);
-      assert.deepEqual(delivered[1].findingKeys, [mfaKey(joiner)]);
+      assert.ok(delivered[1].findingKeys.includes(mfaKey(joiner)));
+      assert.ok(delivered[1].findingKeys.every((k) => k.includes(joiner)), delivered[1].findingKeys.join(', '));
     });
 
     it('acknowledged: no alert while it persists, even after a week', async () => {
@@ -113,7 +115,7 @@ for (const engine of engines()) {
       advance(5 * 24 * 60);
       await watchman.tick();
       assert.equal(delivered.length, 4, 'alerted once the snooze is over');
-      assert.deepEqual(delivered[3].findingKeys, [mfaKey(second)]);
+      assert.deepEqual(delivered[3].findingKeys, [mfaKey(second)], 'only the snoozed finding (the others about Tom were alerted and persist)');
       advance(61);
       await watchman.tick();
       assert.equal(delivered.length, 4, 'and not again after that');
@@ -127,7 +129,7 @@ for (const engine of engines()) {
       demo.knobs.grantedRoles = 'all';
       const after = (await store.watch.findings(demo.tenantId)).filter((f) => f.checkId === 'mfa.registration').length;
       assert.equal(after, before);
-      assert.equal(delivered.length, 4, 'and nothing is alerted when the permission comes back');
+      assert.equal(delivered.length, 4, `and nothing is alerted when the permission comes back: ${delivered.slice(4).map((d) => d.findingKeys.join(', ')).join(' / ')}`);
       advance(61);
       await watchman.tick();
       assert.equal(delivered.length, 4);

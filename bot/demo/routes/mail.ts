@@ -1,4 +1,4 @@
-/** Outlook inbox rules: /users/{id}/mailFolders/inbox/messageRules. */
+/** Outlook inbox rules (/users/{id}/mailFolders/inbox/messageRules) and mailbox settings. */
 import type * as MG from '@microsoft/microsoft-graph-types';
 import { GraphError, badRequest } from '../errors';
 import { outlookId } from '../ids';
@@ -94,9 +94,39 @@ function deleteRule(ctx: RouteContext) {
   return noContent();
 }
 
+/** GET /users/{id}/mailboxSettings: a cheap "has this account a mailbox?" probe (404 when not). */
+function mailboxSettings(ctx: RouteContext) {
+  const rec = requireMailbox(ctx);
+  const settings = {
+    archiveFolder: 'AAMkAGI2AAEuAAAAAACfVZUCAAA=',
+    timeZone: 'GMT Standard Time',
+    automaticRepliesSetting: {
+      status: 'disabled',
+      externalAudience: 'all',
+      internalReplyMessage: '',
+      externalReplyMessage: '',
+      scheduledStartDateTime: { dateTime: ctx.now.toISOString().slice(0, 19), timeZone: 'UTC' },
+      scheduledEndDateTime: { dateTime: new Date(ctx.now.getTime() + 86_400_000).toISOString().slice(0, 19), timeZone: 'UTC' },
+    },
+    language: { locale: rec.user.preferredLanguage ?? 'en-GB', displayName: 'English (United Kingdom)' },
+    workingHours: {
+      daysOfWeek: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'],
+      startTime: '08:00:00.0000000',
+      endTime: '17:30:00.0000000',
+      timeZone: { name: 'GMT Standard Time' },
+    },
+    userPurpose: 'user',
+    dateFormat: 'dd/MM/yyyy',
+    timeFormat: 'HH:mm',
+    delegateMeetingMessageDeliveryOptions: 'sendToDelegateOnly',
+  };
+  return entity(ctx, `users('${rec.user.id}')/mailboxSettings`, settings, parseSelect(ctx.query.$select));
+}
+
 const common = { mailbox: true, deniedCode: 'ErrorAccessDenied' } as const;
 
 export const mailRoutes: RouteDef[] = [
+  { ...common, method: 'GET', pattern: '/users/{userId}/mailboxSettings', permissions: RULES_READ, handler: mailboxSettings },
   { ...common, method: 'GET', pattern: '/users/{userId}/mailFolders/{folder}/messageRules', permissions: RULES_READ, handler: listRules },
   { ...common, method: 'POST', pattern: '/users/{userId}/mailFolders/{folder}/messageRules', permissions: RULES_WRITE, handler: createRule },
   { ...common, method: 'GET', pattern: '/users/{userId}/mailFolders/{folder}/messageRules/{ruleId}', permissions: RULES_READ, handler: getRule },
