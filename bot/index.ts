@@ -26,6 +26,8 @@ import { AlertDelivery } from './chat/alerts';
 import { TenantDirectory } from './tenants/directory';
 import { readTenantsFile, registerTenants } from './tenants/bulk';
 import { Watchman } from './watch/watchman';
+import { Tenancy } from './chat/tenancy';
+import { WatchCommands } from './chat/watchCommands';
 import { initTelemetry, observeApprovals } from './telemetry';
 import { graphTokenSource } from './permissions';
 import { doctorCard, runDoctor } from './cli/doctor';
@@ -87,7 +89,7 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
     if (directory.isHome(tenantId)) return approverPolicy;
     const settings = (await directory.get(tenantId))?.settings;
     return { ids: settings?.approverIds ?? [], groupId: settings?.approverGroupId };
-  }, graphFor);
+  }, graphFor, Date.now, directory.homeTenantId);
 
   const adapter = createAdapter({ ...config.bot, authOverrides: opts.authOverrides }, log);
   const messenger = new TeamsMessenger(adapter, config.bot.appId);
@@ -129,16 +131,6 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
   );
   // "doctor" in chat (approvers): the tenant's token roles against the permissions table.
   const doctor = async (tenantId: string) => doctorCard(await runDoctor(config, { demo, tenantId }));
-  const assistant = new Assistant({ store, checks, workflow, approvers, reports: reportChat, views: approvalViews, exports: auditExports, teamsUsers, doctor, now });
-  // ALLOWED_TENANT_IDS when set; otherwise every tenant Vigil serves (home + registered).
-  const allowedTenantIds = config.allowedTenantIds.length ? config.allowedTenantIds : (tenantId: string) => directory.isServed(tenantId);
-  const handler = new VigilActivityHandler({ assistant, allowedTenantIds, log, files: reportChat });
-  const readiness = readinessProbe(store, graphTokenSource(config, demo), log);
-  const server = await startServer({ port: config.port, host: config.host, adapter, handler, log, reports: reportDesk, readiness });
-  publicUrl ||= server.url;
-
-  // A crash mid-approval loses nothing: settle what was in flight, then keep expiring on a timer.
-  await workflow.reconcile().catch((err) => log.error({ err: { message: (err as Error).message } }, 'reconcile failed'));
   // Keeping watch: scheduled scans of every served tenant, alerts to their channels.
   const alertDelivery = new AlertDelivery({ store, messenger, tenantName: (t) => directory.name(t), isApprover: (t, u) => approvers.isApprover(t, u), log, now });
   const watchman = new Watchman({
@@ -151,6 +143,43 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
     now,
     leaseMs: config.watch.leaseSeconds * 1000,
   });
+  // MSP mode: which tenant a question is about; the provider's approvers see every customer tenant.
+  const tenancy = new Tenancy(directory, (userId) => approvers.isApprover(directory.homeTenantId, userId));
+  const watchCommands = new WatchCommands({
+    store,
+    directory,
+    tenancy,
+    isApprover: (t, u) => approvers.isApprover(t, u),
+    scanNow: async (tenantId) => {
+      await store.watch.makeDue(tenantId, now());
+      await watchman.tick();
+    },
+    now,
+  });
+  const assistant = new Assistant({
+    store,
+    checks,
+    workflow,
+    approvers,
+    reports: reportChat,
+    views: approvalViews,
+    exports: auditExports,
+    teamsUsers,
+    doctor,
+    tenancy,
+    watch: watchCommands,
+    alerts: alertDelivery,
+    now,
+  });
+  // ALLOWED_TENANT_IDS when set; otherwise every tenant Vigil serves (home + registered).
+  const allowedTenantIds = config.allowedTenantIds.length ? config.allowedTenantIds : (tenantId: string) => directory.isServed(tenantId);
+  const handler = new VigilActivityHandler({ assistant, allowedTenantIds, log, files: reportChat });
+  const readiness = readinessProbe(store, graphTokenSource(config, demo), log);
+  const server = await startServer({ port: config.port, host: config.host, adapter, handler, log, reports: reportDesk, readiness });
+  publicUrl ||= server.url;
+
+  // A crash mid-approval loses nothing: settle what was in flight, then keep expiring on a timer.
+  await workflow.reconcile().catch((err) => log.error({ err: { message: (err as Error).message } }, 'reconcile failed'));
   if (config.watch.pollSeconds > 0) watchman.start(config.watch.pollSeconds * 1000);
 
   const timer = setInterval(() => {

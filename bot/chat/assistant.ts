@@ -3,7 +3,7 @@
  * Card actions carry only a random reference (or a request id); their meaning is looked up
  * server-side, bound to the tenant the activity came from.
  */
-import { helpCard, literal, messageCard, type Card } from '../../cards';
+import { helpCard, literal, messageCard, tenantsCard, type Card } from '../../cards';
 import { auditLogCard, type AuditLogRowView } from '../../cards/auditLog';
 import { formatDateTime } from '../../cards/render';
 import { CHECKS, findCheck, type CheckRunner } from '../checks';
@@ -16,7 +16,10 @@ import type { ActionTarget, ApprovalRecord, AuditRow, Store, TeamsUserDirectory 
 import type { ApprovalViews } from './approvalCards';
 import { renderCheckCard, type RenderedFinding } from './checkCards';
 import { renderPosture, runAllChecks } from './posture';
-import { parseIntent } from './intents';
+import { isTenantSpecific, parseIntent, type Intent } from './intents';
+import type { AlertDelivery, AckPayload } from './alerts';
+import type { Tenancy } from './tenancy';
+import type { WatchCommands } from './watchCommands';
 import type { ActionReply, ChatContext, ChatReply } from './messenger';
 import type { ReportChat } from './reports';
 
@@ -33,6 +36,13 @@ interface OfferPayload {
   target: ActionTarget;
   checkId: string;
   page: number;
+  /** Set when offered on an alert card: the answer is that alert card again. */
+  alertId?: string;
+}
+
+/** "Which tenant?": the question to ask again about the tenant picked. */
+interface PickPayload {
+  text: string;
 }
 
 /** "Require MFA for all N shown": one request for every target offered on one page. */
@@ -61,6 +71,12 @@ export interface AssistantDeps {
   reports?: ReportChat;
   /** "doctor" (approvers only): the Graph app's granted permissions against what Vigil needs, as a card. */
   doctor?: (tenantId: string) => Promise<Card>;
+  /** MSP mode: which tenant a question is about and who may see which (absent: the activity's tenant only). */
+  tenancy?: Tenancy;
+  /** Alerts, scans and the tenant registry in chat. */
+  watch?: WatchCommands;
+  /** Alert cards' Acknowledge / Snooze, and redrawing an alert after a fix was asked from it. */
+  alerts?: AlertDelivery;
   now?: () => Date;
 }
 
@@ -98,9 +114,49 @@ export class Assistant {
     this.now = deps.now ?? (() => new Date());
   }
 
-  async onMessage(ctx: ChatContext, text: string): Promise<ChatReply> {
-    await this.rememberTeamsId(ctx);
-    const intent = parseIntent(text);
+  async onMessage(viewer: ChatContext, text: string): Promise<ChatReply> {
+    await this.rememberTeamsId(viewer);
+    await this.rememberConversation(viewer);
+    const routed = await this.route(viewer, text);
+    if ('card' in routed) return routed;
+    const reply = await this.answer(routed.ctx, viewer, routed.intent, text);
+    return { ...reply, card: await this.labelTenant(reply.card, routed.ctx, viewer) };
+  }
+
+  /** When the person may see several tenants, every answer says which tenant it is about. */
+  private async labelTenant(card: Card, ctx: ChatContext, viewer: ChatContext): Promise<Card> {
+    const tenancy = this.deps.tenancy;
+    if (!tenancy || !Array.isArray(card.body)) return card;
+    const seen = await tenancy.entitled({ tenantId: viewer.tenantId, userId: viewer.user.id });
+    if (seen.length < 2) return card;
+    const tenant = seen.find((t) => t.tenantId === ctx.tenantId.toLowerCase());
+    if (!tenant) return card;
+    return { ...card, body: [{ type: 'TextBlock', text: `Tenant: ${literal(tenant.displayName)}`, isSubtle: true, size: 'Small', wrap: true }, ...card.body] };
+  }
+
+  /**
+   * Which tenant the message is about. A named tenant the person may see ("… at Contoso"), their
+   * only tenant, or — when they may see several and named none — a card asking which.
+   */
+  private async route(viewer: ChatContext, text: string): Promise<{ ctx: ChatContext; intent: Intent } | ChatReply> {
+    const tenancy = this.deps.tenancy;
+    if (!tenancy) return { ctx: viewer, intent: parseIntent(text) };
+    const resolved = await tenancy.resolve({ tenantId: viewer.tenantId, userId: viewer.user.id }, text);
+    const intent = parseIntent(resolved.text);
+    if (!isTenantSpecific(intent)) return { ctx: viewer, intent };
+    if (resolved.kind === 'tenant') return { ctx: switchTenant(viewer, resolved.tenant.tenantId), intent };
+    if (resolved.kind === 'choose') {
+      const rows = [];
+      for (const t of resolved.tenants) {
+        const pickRef = await this.deps.store.cardRefs.put<PickPayload>({ tenantId: t.tenantId, userId: viewer.user.id, kind: 'pick', payload: { text: resolved.text }, ttlMs: REF_TTL_MS }, this.now());
+        rows.push({ name: t.displayName, detail: t.isHome ? 'Your own tenant' : 'Customer tenant', pickRef, pickTitle: 'Ask about this one' });
+      }
+      return { card: tenantsCard('Which tenant?', `You can see ${resolved.tenants.length} tenants. Pick one — or name it, e.g. “who lacks MFA at ${literal(resolved.tenants[1]?.displayName ?? 'Contoso')}?”.`, rows) };
+    }
+    return { ctx: viewer, intent };
+  }
+
+  private async answer(ctx: ChatContext, viewer: ChatContext, intent: Intent, text: string): Promise<ChatReply> {
     switch (intent.kind) {
       case 'check':
         return { card: await this.answerCheck(ctx, intent.checkId, 0) };
@@ -120,6 +176,8 @@ export class Assistant {
         return this.deps.reports ? this.deps.reports.exportCsv(ctx, intent.what) : { card: this.help() };
       case 'doctor':
         return { card: await this.doctor(ctx) };
+      case 'watch':
+        return this.deps.watch ? { card: await this.deps.watch.handle(ctx, viewer.viewerTenantId ?? viewer.tenantId, intent.command, text) } : { card: this.help() };
       default:
         return { card: this.help(`I did not understand “${literal(text.replace(/<[^>]+>/g, '').trim().slice(0, 200))}”. Here is what I can do.`) };
     }
@@ -134,6 +192,11 @@ export class Assistant {
     if (!opts.automatic) await this.rememberTeamsId(ctx);
     if (opts.automatic || verb === 'vigil.refresh') return this.refreshApproval(ctx, data.requestId);
     switch (verb) {
+      case 'vigil.pick':
+        return this.pickTenant(ctx, data.ref);
+      case 'vigil.ack':
+      case 'vigil.snooze':
+        return this.actOnAlert(ctx, verb, data.ref);
       case 'vigil.page':
         return this.showPage(ctx, data.ref);
       case 'vigil.fix':
@@ -239,26 +302,72 @@ export class Assistant {
     return bulkActions.length ? { ...card, actions: [...((card.actions as unknown[]) ?? []), ...bulkActions] } : card;
   }
 
-  private async showPage(ctx: ChatContext, ref: unknown): Promise<ActionReply> {
-    const view = await this.deps.store.cardRefs.get<ViewPayload>(ref, ctx.tenantId, 'view', this.now());
-    if (!view) return { message: 'This card is out of date. Ask me again for a fresh answer.' };
-    return { card: await this.answerCheck(ctx, view.checkId, view.page) };
+  /**
+   * What a card button means, from its random reference, for the person clicking: only if the
+   * reference exists, is of that kind, is unexpired, and belongs to a tenant they may see.
+   */
+  private async openRef<T>(viewer: ChatContext, ref: unknown, kind: string): Promise<{ ctx: ChatContext; payload: T } | undefined> {
+    const found = await this.deps.store.cardRefs.find<T>(ref, kind, this.now());
+    if (!found) return undefined;
+    if (found.tenantId.toLowerCase() === viewer.tenantId.toLowerCase()) return { ctx: viewer, payload: found.payload };
+    const tenancy = this.deps.tenancy;
+    if (!tenancy || !(await tenancy.canSee({ tenantId: viewer.tenantId, userId: viewer.user.id }, found.tenantId))) return undefined;
+    return { ctx: switchTenant(viewer, found.tenantId), payload: found.payload };
   }
 
-  private async requestFix(ctx: ChatContext, ref: unknown): Promise<ActionReply> {
-    const offer = await this.deps.store.cardRefs.get<OfferPayload>(ref, ctx.tenantId, 'offer', this.now());
-    if (!offer || !findAction(offer.actionId)) return { message: 'This card is out of date. Ask me again for a fresh answer.' };
-    return this.sendForApproval(ctx, offer.actionId, [offer.target], offer.checkId, offer.page);
+  private async showPage(viewer: ChatContext, ref: unknown): Promise<ActionReply> {
+    const opened = await this.openRef<ViewPayload>(viewer, ref, 'view');
+    if (!opened) return { message: OUT_OF_DATE };
+    return { card: await this.answerCheck(opened.ctx, opened.payload.checkId, opened.payload.page) };
   }
 
-  private async requestBulkFix(ctx: ChatContext, ref: unknown): Promise<ActionReply> {
-    const offer = await this.deps.store.cardRefs.get<BulkOfferPayload>(ref, ctx.tenantId, 'offer-all', this.now());
-    if (!offer || !findAction(offer.actionId)?.bulk) return { message: 'This card is out of date. Ask me again for a fresh answer.' };
-    return this.sendForApproval(ctx, offer.actionId, offer.targets, offer.checkId, offer.page);
+  private async requestFix(viewer: ChatContext, ref: unknown): Promise<ActionReply> {
+    const opened = await this.openRef<OfferPayload>(viewer, ref, 'offer');
+    const offer = opened?.payload;
+    if (!opened || !offer || !findAction(offer.actionId)) return { message: OUT_OF_DATE };
+    const alerts = this.deps.alerts;
+    const alert = offer.alertId && alerts ? (await this.deps.store.watch.alertHistory(opened.ctx.tenantId, 200)).find((a) => a.id === offer.alertId) : undefined;
+    const redraw = alert && alerts ? (banner: string) => alerts.render(alert, banner) : undefined;
+    return this.sendForApproval(opened.ctx, offer.actionId, [offer.target], offer.checkId, offer.page, redraw);
+  }
+
+  private async requestBulkFix(viewer: ChatContext, ref: unknown): Promise<ActionReply> {
+    const opened = await this.openRef<BulkOfferPayload>(viewer, ref, 'offer-all');
+    const offer = opened?.payload;
+    if (!opened || !offer || !findAction(offer.actionId)?.bulk) return { message: OUT_OF_DATE };
+    return this.sendForApproval(opened.ctx, offer.actionId, offer.targets, offer.checkId, offer.page);
+  }
+
+  /** "Which tenant?" answered: the same question, about the tenant picked (if the person may see it). */
+  private async pickTenant(viewer: ChatContext, ref: unknown): Promise<ActionReply> {
+    const opened = await this.openRef<PickPayload>(viewer, ref, 'pick');
+    if (!opened) return { message: OUT_OF_DATE };
+    const reply = await this.answer(opened.ctx, viewer, parseIntent(opened.payload.text), opened.payload.text);
+    return { card: await this.labelTenant(reply.card, opened.ctx, viewer) };
+  }
+
+  private async actOnAlert(viewer: ChatContext, verb: 'vigil.ack' | 'vigil.snooze', ref: unknown): Promise<ActionReply> {
+    const kind = verb === 'vigil.ack' ? 'ack' : 'snooze';
+    const opened = await this.openRef<AckPayload>(viewer, ref, kind);
+    if (!this.deps.alerts) return { message: OUT_OF_DATE };
+    if (!opened) {
+      // A real button of a tenant this person may not see: they are no approver there.
+      const exists = await this.deps.store.cardRefs.find(ref, kind, this.now());
+      return { message: exists ? 'Only security approvers can acknowledge or snooze alerts.' : OUT_OF_DATE };
+    }
+    const out = await this.deps.alerts.act(verb, opened.payload, opened.ctx.tenantId, opened.ctx.user);
+    return typeof out === 'string' ? { message: out } : { card: out };
   }
 
   /** One request for the targets not already asked for; the check card again, with a banner and a Cancel button. */
-  private async sendForApproval(ctx: ChatContext, actionId: string, targets: ActionTarget[], checkId: string, page: number): Promise<ActionReply> {
+  private async sendForApproval(
+    ctx: ChatContext,
+    actionId: string,
+    targets: ActionTarget[],
+    checkId: string,
+    page: number,
+    redraw?: (banner: string) => Promise<Card>,
+  ): Promise<ActionReply> {
     const action = findAction(actionId)!;
     if (!this.deps.workflow.enabled) {
       return { card: messageCard('Fixes are switched off', 'This Vigil only reads (REMEDIATION=off), so it does not send fixes for approval. Nothing was changed.', 'warning') };
@@ -282,19 +391,24 @@ export class Assistant {
       requestId = outcome.record.id;
     }
     const check = findCheck(checkId);
-    const card = check ? await this.renderCheck(ctx, check, await this.deps.checks.run(check, ctx.tenantId), page) : messageCard(action.title, '');
+    const card = redraw
+      ? undefined
+      : check
+        ? await this.renderCheck(ctx, check, await this.deps.checks.run(check, ctx.tenantId), page)
+        : messageCard(action.title, '');
     const who = fresh.length > 1 ? `${fresh.length} accounts` : literal((fresh[0] ?? targets[0]).displayName);
     const text = fresh.length
       ? `Sent for approval to ${literal(channel.name ?? 'the approvals channel')}: ${action.title} for ${who}. I will tell you here when it is decided.`
       : `Already waiting for approval in ${literal(channel.name ?? 'the approvals channel')}: ${action.title} for ${who}.`;
     const requester = requestId ? await this.deps.store.approvals.get(requestId) : undefined;
     const cancel = requester && requester.requesterId === ctx.user.id && requester.state === 'pending' ? requestId : undefined;
-    return { card: withBanner(card, text, cancel) };
+    return { card: card ? withBanner(card, text, cancel) : withBanner(await redraw!(''), text, cancel) };
   }
 
   /** Approve, reject or cancel. Refusals about who you are come back as a message; the card stays as it is. */
-  private async decide(ctx: ChatContext, verb: string, requestId: unknown): Promise<ActionReply> {
+  private async decide(viewer: ChatContext, verb: string, requestId: unknown): Promise<ActionReply> {
     if (typeof requestId !== 'string') return { message: 'I cannot find that request.' };
+    const ctx = await this.requestContext(viewer, requestId);
     const actor = { id: ctx.user.id, name: ctx.user.name, tenantId: ctx.tenantId };
     const wf = this.deps.workflow;
     const outcome =
@@ -311,8 +425,9 @@ export class Assistant {
   }
 
   /** Teams asking for this person's view of an approval card: read-only, never edits the message. */
-  private async refreshApproval(ctx: ChatContext, requestId: unknown): Promise<ActionReply> {
+  private async refreshApproval(viewer: ChatContext, requestId: unknown): Promise<ActionReply> {
     const record = typeof requestId === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(requestId) ? await this.deps.store.approvals.get(requestId) : undefined;
+    const ctx = record ? await this.requestContext(viewer, record.id) : viewer;
     if (!record || record.tenantId !== ctx.tenantId) return { message: 'I cannot find that request.' };
     return { card: await this.deps.views.forViewer(record, ctx.user.id) };
   }
@@ -351,6 +466,26 @@ export class Assistant {
       return messageCard('Only security approvers can run the doctor', 'Ask one of your security approvers.', 'attention');
     }
     return this.deps.doctor(ctx.tenantId);
+  }
+
+  /**
+   * The context to decide a request in: a request about a customer tenant is decided by the
+   * provider's technicians from the provider's tenant, if they may see it. Anyone else keeps
+   * their own tenant, so the workflow reports the request as unknown to them.
+   */
+  private async requestContext(viewer: ChatContext, requestId: string): Promise<ChatContext> {
+    const record = /^[A-Za-z0-9_-]{16,64}$/.test(requestId) ? await this.deps.store.approvals.get(requestId) : undefined;
+    if (!record || record.tenantId.toLowerCase() === viewer.tenantId.toLowerCase() || !this.deps.tenancy) return viewer;
+    return (await this.deps.tenancy.canSee({ tenantId: viewer.tenantId, userId: viewer.user.id }, record.tenantId)) ? switchTenant(viewer, record.tenantId) : viewer;
+  }
+
+  /** Remember personal chats, so Vigil can tell approvers when an alerts channel becomes unreachable. */
+  private async rememberConversation(ctx: ChatContext): Promise<void> {
+    if (ctx.conversation.kind !== 'personal' || !ctx.user.id) return;
+    const key = `conv/${ctx.tenantId}/${ctx.user.id}`;
+    if (this.seen.has(key)) return;
+    await this.deps.store.watch.rememberUserConversation(ctx.tenantId, ctx.user.id, ctx.conversation.ref, this.now());
+    this.seen.add(key);
   }
 
   /** Learn the Teams id of whoever talks to Vigil (approval cards name approvers by it). */
@@ -404,6 +539,14 @@ export class Assistant {
   private putRef<T>(ctx: ChatContext, kind: string, payload: T): Promise<string> {
     return this.deps.store.cardRefs.put({ tenantId: ctx.tenantId, userId: ctx.user.id, kind, payload, ttlMs: REF_TTL_MS }, this.now());
   }
+}
+
+const OUT_OF_DATE = 'This card is out of date. Ask me again for a fresh answer.';
+
+/** The same person and conversation, about another tenant (already checked: they may see it). */
+function switchTenant(viewer: ChatContext, tenantId: string): ChatContext {
+  if (viewer.tenantId.toLowerCase() === tenantId.toLowerCase()) return viewer;
+  return { ...viewer, tenantId: tenantId.toLowerCase(), viewerTenantId: viewer.viewerTenantId ?? viewer.tenantId };
 }
 
 /** Put a one-line notice at the top of a card (e.g. "Sent for approval to Security"), with Cancel for the requester. */

@@ -3,6 +3,7 @@
  * the issues are an interface, and variants people naturally type must land the same way.
  */
 import { CHECKS } from '../checks';
+import { WATCH_COMMANDS, type WatchCommand } from './watchCommands';
 
 export type Intent =
   | { kind: 'check'; checkId: string }
@@ -15,6 +16,7 @@ export type Intent =
   | { kind: 'report'; tenant?: string }
   | { kind: 'export'; what: string }
   | { kind: 'doctor' }
+  | { kind: 'watch'; command: WatchCommand }
   | { kind: 'unknown' };
 
 /** "how are we doing?", "posture", "security overview", "how secure are we?": every check at once. */
@@ -57,10 +59,17 @@ export function parseIntent(text: string): Intent {
   const t = normalise(text ?? '');
   if (!t) return { kind: 'help' };
   for (const rule of COMMANDS) if (rule.pattern.test(t)) return rule.intent;
+  for (const rule of WATCH_COMMANDS) if (rule.pattern.test(t)) return { kind: 'watch', command: rule.command };
   const report = REPORT.exec(t);
   if (report) return report[1] ? { kind: 'report', tenant: report[1] } : { kind: 'report' };
   const exported = EXPORT.exec(t);
   if (exported) return { kind: 'export', what: exported[1] ?? exported[2] };
   for (const check of CHECKS) if (check.questions.some((q) => q.test(t))) return { kind: 'check', checkId: check.id };
   return { kind: 'unknown' };
+}
+
+/** Intents about one tenant's data: in MSP mode, which tenant must be settled first. */
+export function isTenantSpecific(intent: Intent): boolean {
+  if (intent.kind === 'watch') return !['tenant-add', 'tenant-list', 'tenant-remove', 'attention'].includes(intent.command);
+  return !['help', 'unknown'].includes(intent.kind);
 }

@@ -14,7 +14,10 @@ export interface Messenger {
 
 /** Who is talking, and where: taken from the activity by the Teams room, never from card data. */
 export interface ChatContext {
+  /** The tenant the conversation is about: the activity's own, or in MSP mode a customer tenant the person may see. */
   tenantId: string;
+  /** The tenant of the Teams activity itself, when `tenantId` was switched to another tenant. */
+  viewerTenantId?: string;
   /** `id`: Entra object id; `teamsId`: Teams' own id of the person for this bot ("29:…"). */
   user: { id: string; name: string; teamsId?: string };
   conversation: {

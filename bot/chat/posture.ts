@@ -35,16 +35,7 @@ const SEVERITY = ['high', 'medium', 'low', 'info'];
 
 /** Run every check for a tenant (cached by the runner), a few at a time; results in CHECKS order. */
 export async function runAllChecks(runner: CheckRunner, tenantId: string): Promise<CheckResult[]> {
-  const results: CheckResult[] = new Array(CHECKS.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < CHECKS.length) {
-      const i = next++;
-      results[i] = await runner.run(CHECKS[i], tenantId);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, CHECKS.length) }, worker));
-  return results;
+  return runner.runAll(CHECKS, tenantId, { concurrency: CONCURRENCY });
 }
 
 export interface TopFinding {

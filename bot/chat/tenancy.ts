@@ -46,11 +46,12 @@ export class Tenancy {
    */
   async resolve(viewer: Viewer, text: string): Promise<Resolution> {
     const tenants = await this.entitled(viewer);
-    const named = /^(.*?)\s+(?:at|for|in|of)\s+(.+?)[\s?!.]*$/i.exec(text.trim());
-    if (named) {
-      const wanted = normaliseName(named[2]);
+    const trimmed = text.trim();
+    // Any "at/for/in/of" may start the tenant's name ("… for Contoso", "… at Bank of Ireland").
+    for (const m of trimmed.matchAll(/\s+(?:at|for|in|of)\s+/gi)) {
+      const wanted = normaliseName(trimmed.slice(m.index! + m[0].length).replace(/[\s?!.]+$/, ''));
       const match = tenants.find((t) => normaliseName(t.displayName) === wanted || t.tenantId === wanted);
-      if (match) return { kind: 'tenant', tenant: match, text: named[1] };
+      if (match) return { kind: 'tenant', tenant: match, text: trimmed.slice(0, m.index) };
     }
     if (tenants.length === 1) return { kind: 'tenant', tenant: tenants[0], text };
     if (tenants.length === 0) return { kind: 'none', text };

@@ -27,10 +27,21 @@ export class ApproverDirectory {
     private readonly policy: ApproverPolicySource,
     private readonly graphFor: (tenantId: string) => GraphApi,
     private readonly now: () => number = Date.now,
+    /**
+     * MSP mode: the IT provider's own tenant. Its approvers (the provider's technicians) approve in
+     * every customer tenant too. Object ids are unique across tenants, so nobody else can match.
+     */
+    private readonly homeTenantId?: string,
   ) {}
 
   async isApprover(tenantId: string, userId: string | undefined): Promise<boolean> {
     if (!userId) return false;
+    if (await this.isOwnApprover(tenantId, userId)) return true;
+    return Boolean(this.homeTenantId && tenantId.toLowerCase() !== this.homeTenantId.toLowerCase() && (await this.isOwnApprover(this.homeTenantId, userId)));
+  }
+
+  /** An approver by the tenant's own policy (no delegation from the provider's tenant). */
+  private async isOwnApprover(tenantId: string, userId: string): Promise<boolean> {
     const policy = await this.policyFor(tenantId);
     if (policy.ids.some((id) => id.toLowerCase() === userId.toLowerCase())) return true;
     if (!policy.groupId) return false;
@@ -47,7 +58,10 @@ export class ApproverDirectory {
    * Used to show approvers their own view of approval cards.
    */
   async list(tenantId: string): Promise<string[]> {
-    return this.cached(this.lists, tenantId, () => this.readList(tenantId));
+    const own = await this.cached(this.lists, tenantId, () => this.readList(tenantId));
+    if (!this.homeTenantId || tenantId.toLowerCase() === this.homeTenantId.toLowerCase()) return own;
+    const provider = await this.cached(this.lists, this.homeTenantId, () => this.readList(this.homeTenantId!)).catch(() => []);
+    return [...own, ...provider.filter((id) => !own.includes(id))];
   }
 
   private policyFor(tenantId: string): Promise<ApproverPolicy> {

@@ -28,6 +28,20 @@ export class CardRefStore {
     return rows[0]?.payload;
   }
 
+  /**
+   * The payload and the tenant it was shown for, whatever tenant asks: in MSP mode a technician in
+   * the provider's tenant clicks buttons about a customer tenant. The caller must check that the
+   * person may see that tenant.
+   */
+  async find<T>(id: unknown, kind: string, now: Date): Promise<{ tenantId: string; payload: T } | undefined> {
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{16,64}$/.test(id)) return undefined;
+    const rows = await this.db.query<{ tenant_id: string; payload: T }>(
+      `SELECT tenant_id, payload FROM card_refs WHERE id = $1 AND kind = $2 AND expires_at > $3`,
+      [id, kind, now],
+    );
+    return rows[0] ? { tenantId: rows[0].tenant_id, payload: rows[0].payload } : undefined;
+  }
+
   async purgeExpired(now: Date): Promise<void> {
     await this.db.query(`DELETE FROM card_refs WHERE expires_at <= $1`, [now]);
   }

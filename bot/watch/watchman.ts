@@ -126,9 +126,9 @@ export class Watchman {
         .catch((err) => this.deps.log.warn({ err: { message: (err as Error).message } }, 'watch tick failed'))
         .finally(() => (this.running = undefined));
     };
+    // The first look waits one period too: a process that just started answers chat first.
     this.timer = setInterval(loop, pollMs);
     this.timer.unref();
-    loop();
   }
 
   async stop(): Promise<void> {
