@@ -64,6 +64,16 @@ const EnvSchema = z.object({
   AZURE_AUTHORITY_HOST: httpsUrl(),
   GRAPH_BASE_URL: httpsUrl('https://graph.microsoft.com'),
   ALLOWED_TENANT_IDS: guidList,
+  // Service URLs Vigil replies to: host names (https) or origins (scheme://host:port). Empty = Teams' own hosts.
+  ALLOWED_SERVICE_URLS: csv.refine((items) => items.every((v) => /^https?:\/\/[^/\s]+\/?$/i.test(v) || /^[a-z0-9.-]+$/i.test(v)), {
+    message: 'must be a comma-separated list of host names (e.g. smba.trafficmanager.net) or origins (e.g. https://host:443)',
+  }),
+  RATE_LIMIT_USER_PER_MINUTE: optionalString
+    .transform((v) => (v === undefined ? 30 : Number(v)))
+    .refine((n) => Number.isInteger(n) && n >= 1, { message: 'must be a whole number of chat commands per minute (at least 1)' }),
+  RATE_LIMIT_TENANT_PER_MINUTE: optionalString
+    .transform((v) => (v === undefined ? 150 : Number(v)))
+    .refine((n) => Number.isInteger(n) && n >= 1, { message: 'must be a whole number of chat commands per minute (at least 1)' }),
   APPROVER_IDS: guidList,
   APPROVER_GROUP_ID: optionalGuid,
   APPROVAL_TTL_MINUTES: durationMinutes(24 * 60),
@@ -143,7 +153,16 @@ export interface VigilConfig {
   port: number;
   /** Bind address: without a bot identity Vigil accepts unauthenticated traffic, so it listens on loopback only. */
   host: string;
-  bot: { appId?: string; appPassword?: string; appType: string; tenantId?: string };
+  bot: {
+    appId?: string;
+    appPassword?: string;
+    appType: string;
+    tenantId?: string;
+    /** ALLOWED_SERVICE_URLS (empty = Teams' own hosts; loopback too while BOT_ID is empty). */
+    serviceUrls?: string[];
+    /** Chat commands per minute: per person and per tenant. */
+    rateLimits?: { userPerMinute: number; tenantPerMinute: number };
+  };
   /** Demo mode: no Graph app credentials, so Vigil starts the built-in demo tenant. */
   demo: boolean;
   graph: { baseUrl: string; credential?: GraphCredentialConfig };
@@ -232,7 +251,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VigilConfig {
     production,
     port: e.PORT,
     host: e.BOT_ID ? '0.0.0.0' : '127.0.0.1',
-    bot: { appId: e.BOT_ID, appPassword: e.BOT_PASSWORD, appType: e.BOT_TYPE, tenantId: e.BOT_TENANT_ID },
+    bot: {
+      appId: e.BOT_ID,
+      appPassword: e.BOT_PASSWORD,
+      appType: e.BOT_TYPE,
+      tenantId: e.BOT_TENANT_ID,
+      serviceUrls: e.ALLOWED_SERVICE_URLS,
+      rateLimits: { userPerMinute: e.RATE_LIMIT_USER_PER_MINUTE, tenantPerMinute: e.RATE_LIMIT_TENANT_PER_MINUTE },
+    },
     demo,
     graph: { baseUrl: e.GRAPH_BASE_URL!, credential },
     // Default: serve only the tenant whose Graph we can read (never "everyone").

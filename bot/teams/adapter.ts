@@ -3,38 +3,71 @@
  * Framework token (botbuilder checks signature, issuer, audience, expiry, service URL); with
  * no BOT_ID inbound auth is off, which config only allows outside production and the server
  * then binds to loopback.
+ *
+ * Fail closed: whatever goes wrong while a token is checked (a bad signature surfaces from
+ * jsonwebtoken as a plain error, which CloudAdapter would answer 500 with its message) is a 401
+ * with no detail. After the token, the inbound gate (inbound.ts) refuses non-Teams channels and
+ * service URLs outside the allow-list before any handler runs.
  */
 import {
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
+  INVOKE_RESPONSE_KEY,
   type ConfigurationBotFrameworkAuthenticationOptions,
   type TurnContext,
 } from 'botbuilder';
+import { AuthenticationError, type ServiceClientCredentialsFactory } from 'botframework-connector';
 import type { Logger } from 'pino';
+import { DEFAULT_RATE_LIMITS, InboundGate, type RateLimits } from './inbound';
 
 export interface AdapterOptions {
   appId?: string;
   appPassword?: string;
   appType: string;
   tenantId?: string;
-  /** Extra settings (e.g. a test OpenID metadata URL) passed straight to botbuilder. */
-  authOverrides?: Partial<ConfigurationBotFrameworkAuthenticationOptions>;
+  /** ALLOWED_SERVICE_URLS; empty = Teams' own hosts (and loopback while appId is empty). */
+  serviceUrls?: string[];
+  rateLimits?: RateLimits;
+  /**
+   * Test seams, passed straight to botbuilder: settings such as a local OpenID metadata URL and
+   * token issuer (the ConfigurationBotFrameworkAuthentication options), and a credentials factory
+   * for the bot's outbound token. Never read from the environment.
+   */
+  authOverrides?: Partial<ConfigurationBotFrameworkAuthenticationOptions> & { credentialsFactory?: ServiceClientCredentialsFactory };
 }
 
 export function createAdapter(opts: AdapterOptions, log: Logger): CloudAdapter {
-  const auth = new ConfigurationBotFrameworkAuthentication({
-    MicrosoftAppId: opts.appId ?? '',
-    MicrosoftAppPassword: opts.appPassword ?? '',
-    MicrosoftAppType: opts.appType,
-    MicrosoftAppTenantId: opts.tenantId ?? '',
-    ...opts.authOverrides,
-  } as ConfigurationBotFrameworkAuthenticationOptions);
+  const { credentialsFactory, ...overrides } = opts.authOverrides ?? {};
+  const auth = new ConfigurationBotFrameworkAuthentication(
+    {
+      MicrosoftAppId: opts.appId ?? '',
+      MicrosoftAppPassword: opts.appPassword ?? '',
+      MicrosoftAppType: opts.appType,
+      MicrosoftAppTenantId: opts.tenantId ?? '',
+      ...overrides,
+    } as ConfigurationBotFrameworkAuthenticationOptions,
+    credentialsFactory,
+  );
+  const authenticate = auth.authenticateRequest.bind(auth);
+  auth.authenticateRequest = async (activity, authHeader) => {
+    try {
+      return await authenticate(activity, authHeader);
+    } catch (err) {
+      // Why is for the operator (never the token itself); the caller learns only "401".
+      log.warn({ reason: String((err as Error)?.message ?? err).slice(0, 200), serviceUrl: String(activity?.serviceUrl ?? '').slice(0, 200) }, 'activity refused: authentication failed');
+      throw new AuthenticationError('Unauthorized', 401);
+    }
+  };
   const adapter = new CloudAdapter(auth);
+  adapter.use(new InboundGate({ serviceUrls: { allowed: opts.serviceUrls, allowLoopback: !opts.appId }, rateLimits: opts.rateLimits ?? DEFAULT_RATE_LIMITS, log }));
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     // Log the fault for operators; tell the person only that it failed (no internals).
-    log.error({ err: { name: error.name, message: error.message, stack: error.stack }, activityId: context.activity.id }, 'turn failed');
+    log.error({ err: { name: error?.name, message: error?.message, stack: error?.stack }, activityId: context.activity.id }, 'turn failed');
     if (context.activity.type === 'message') {
       await context.sendActivity('Sorry, something went wrong on my side. Please try again in a moment.').catch(() => undefined);
+    } else if (context.activity.type === 'invoke' && !context.turnState.get(INVOKE_RESPONSE_KEY)) {
+      // Without this botbuilder answers 501; the server turns any 5xx into a body without detail.
+      context.turnState.set(INVOKE_RESPONSE_KEY, { type: 'invokeResponse', value: { status: 500 } });
     }
   };
   return adapter;

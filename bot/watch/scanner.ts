@@ -9,6 +9,13 @@ import type { CurrentFinding } from '../store';
 
 /** Severities worth interrupting people for when they newly appear. */
 const ALERT_SEVERITIES = new Set(['high', 'medium']);
+/**
+ * Checks whose every new finding is news, whatever its severity: a new Global Administrator, a
+ * sign-in from a new country, legacy authentication newly used.
+ */
+const ALWAYS_ALERT = new Set(['admins.count', 'signins.countries', 'signins.legacy']);
+/** A fall of the Secure Score by this many points (over its trend window) is alerted. */
+const SCORE_DROP_ALERT = 5;
 
 export interface ScanOutcome {
   results: CheckResult[];
@@ -28,16 +35,31 @@ export async function scanTenant(runner: CheckRunner, tenantId: string): Promise
 export function toOutcome(results: CheckResult[]): ScanOutcome {
   const current: CurrentFinding[] = [];
   for (const r of results) {
-    for (const f of r.findings) {
+    for (const f of [...r.findings, ...watchSignals(r)]) {
       current.push({
         key: findingKey(r.id, f),
         checkId: r.id,
         severity: f.severity,
         finding: { ...f, checkTitle: r.title },
-        alertable: ALERT_SEVERITIES.has(f.severity),
+        alertable: ALERT_SEVERITIES.has(f.severity) || ALWAYS_ALERT.has(r.id),
       });
     }
   }
   const completeChecks = results.filter((r) => r.status !== 'unknown' && r.gaps.every((g) => g.informational)).map((r) => r.id);
   return { results, current, completeChecks };
+}
+
+/** Findings that exist only for keeping watch: changes over time a single check answer does not list. */
+function watchSignals(r: CheckResult): Finding[] {
+  if (r.id !== 'securescore') return [];
+  const data = r.data as { change?: number | null; changeDays?: number; current?: number | null } | undefined;
+  if (typeof data?.change !== 'number' || data.change > -SCORE_DROP_ALERT) return [];
+  return [
+    {
+      severity: 'medium',
+      subject: { id: 'securescore:drop', displayName: 'Secure Score' },
+      detail: `Dropped ${Math.abs(data.change)} points over ${data.changeDays ?? 30} days, to ${data.current ?? '?'}.`,
+      remediation: null,
+    },
+  ];
 }

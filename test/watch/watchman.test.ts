@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { CheckRunner } from '../../bot/checks';
 import { loadConfig } from '../../bot/config';
-import { demoChanges, startDemoTenant, type DemoTenant } from '../../bot/demo';
+import { DEMO_USERS, demoChanges, startDemoTenant, type DemoTenant } from '../../bot/demo';
 import { connectGraph, type GraphConnection } from '../../bot/graph/connect';
 import type { AlertRecord, Store } from '../../bot/store';
 import { findingKey } from '../../bot/watch/scanner';
@@ -119,6 +119,22 @@ for (const engine of engines()) {
       advance(61);
       await watchman.tick();
       assert.equal(delivered.length, 4, 'and not again after that');
+    });
+
+    it('a new external forwarding rule and a new Global Admin arrive together in one digest', async () => {
+      const before = delivered.length;
+      const dana = Object.values(DEMO_USERS).find((u) => u.name.startsWith('Dana'))!;
+      const lynne = DEMO_USERS.lynne;
+      demoChanges.addForwardingRule(demo.tenant(), lynne.id, { displayName: 'Statements', address: 'lynne.backup@gmail.com', subjectContains: ['statement'] });
+      demoChanges.addGlobalAdmin(demo.tenant(), dana.id);
+      advance(61);
+      await watchman.tick();
+      assert.equal(delivered.length, before + 1, 'one digest');
+      const keys = delivered.at(-1)!.findingKeys;
+      assert.ok(keys.some((k) => k.startsWith('mail.forwarding|')), `forwarding rule alerted: ${keys.join(', ')}`);
+      assert.ok(keys.some((k) => k.startsWith('admins.count|')), `new Global Admin alerted: ${keys.join(', ')}`);
+      assert.ok(keys.some((k) => k.includes(dana.id.toLowerCase())), 'the alert is about Dana');
+      delivered.splice(before); // keep later counts as they were
     });
 
     it('a check that cannot read (missing permission) does not mark its findings resolved', async () => {
