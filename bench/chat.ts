@@ -51,7 +51,7 @@ export interface ChatResult {
   warmRequests: Pick<SimCounts, 'http' | 'evaluated' | 'groups'>;
   cold: Latencies;
   warm: Latencies;
-  throughput: { seconds: number; concurrency: number; activities: number; perSecond: number; latency: Latencies; errors: number };
+  throughput: { seconds: number; concurrency: number; activities: number; perSecond: number; latency: Latencies; errors: number; /** Reply cards the connector received for them (must equal activities). */ replies: number };
   replies: number;
   lastCardBytes: number;
   store: string;
@@ -68,6 +68,7 @@ export function latencies(samples: number[]): Latencies {
 class FakeConnector {
   replies = 0;
   lastCardBytes = 0;
+  lastCard = '';
   private server?: http.Server;
   url = '';
 
@@ -77,7 +78,9 @@ class FakeConnector {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.replies++;
-        this.lastCardBytes = Buffer.concat(chunks).length;
+        const body = Buffer.concat(chunks);
+        this.lastCardBytes = body.length;
+        this.lastCard = body.toString('utf8');
         res.statusCode = 200;
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ id: `msg-${this.replies}` }));
@@ -125,7 +128,18 @@ async function run(req: ChatRequest, parent: ReturnType<typeof parentPeer>): Pro
   const connector = new FakeConnector();
   await connector.start();
   const t0 = Date.now();
-  const env: NodeJS.ProcessEnv = { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SCAN_POLL_SECONDS: '0', ...(req.databaseUrl ? { DATABASE_URL: req.databaseUrl } : {}) };
+  const env: NodeJS.ProcessEnv = {
+    PORT: '0',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    // No scheduled scans in the background of the measurements.
+    SCAN_POLL_SECONDS: '0',
+    // Vigil's own per-person (30/min) and per-tenant (150/min) chat limits would answer most of a
+    // 300/s load with "slow down": lifted, so throughput is that of real answers.
+    RATE_LIMIT_USER_PER_MINUTE: '1000000',
+    RATE_LIMIT_TENANT_PER_MINUTE: '1000000',
+    ...(req.databaseUrl ? { DATABASE_URL: req.databaseUrl } : {}),
+  };
   let vigil: Vigil | undefined;
   try {
     vigil = await startVigil({ env, demoTenant: remoteDemo(info), now });
@@ -166,6 +180,8 @@ async function run(req: ChatRequest, parent: ReturnType<typeof parentPeer>): Pro
     // The very first question: token, TLS handshakes, empty caches.
     const first = await ask(0);
     expectOk(first);
+    // It must be the real answer (not help, not "slow down"): "N of M enabled member accounts have no MFA…".
+    if (!/enabled member accounts/.test(connector.lastCard)) throw new Error(`unexpected reply to "${req.question}": ${connector.lastCard.slice(0, 400)}`);
 
     // Cold: the cache expired, the budgets are full again.
     const cold: number[] = [];
@@ -221,8 +237,10 @@ async function run(req: ChatRequest, parent: ReturnType<typeof parentPeer>): Pro
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
     }
+    const replies0 = connector.replies;
     const tp0 = performance.now();
     await Promise.all(Array.from({ length: req.concurrency }, worker));
+    const tpReplies = connector.replies - replies0;
     if (session) {
       const { profile } = await session.post('Profiler.stop');
       fs.writeFileSync(path.join(req.profileDir!, `chat-throughput-${info.truth.users}.cpuprofile`), JSON.stringify(profile));
@@ -238,7 +256,7 @@ async function run(req: ChatRequest, parent: ReturnType<typeof parentPeer>): Pro
       warmRequests: { http: w.http, evaluated: w.evaluated, groups: w.groups.slice(0, 10) },
       cold: latencies(cold),
       warm: latencies(warm),
-      throughput: { seconds, concurrency: req.concurrency, activities: samples.length, perSecond: samples.length / seconds, latency: latencies(samples), errors },
+      throughput: { seconds, concurrency: req.concurrency, activities: samples.length, perSecond: samples.length / seconds, latency: latencies(samples), errors, replies: tpReplies },
       replies: connector.replies,
       lastCardBytes: connector.lastCardBytes,
       store: req.databaseUrl ? 'PostgreSQL' : 'PGlite (embedded)',

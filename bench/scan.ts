@@ -13,6 +13,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import '../bot/index';
 import { CHECKS, CheckRunner } from '../bot/checks';
 import { GraphApi } from '../bot/graph/api';
+import { withSharedReads } from '../bot/graph/sharedReads';
 import { createCredential, createGraphClient, graphScope } from '../bot/graph/client';
 import { paceHost, sharedPacer, type ApiFamily } from '../bot/graph/pacing';
 import { parentPeer } from './ipc';
@@ -20,7 +21,11 @@ import type { SimInfo } from './sim';
 
 export interface ScanRequest {
   info: SimInfo;
-  /** 'concurrent': every check at once (the pacer spreads them); 'sequential': one after another, as bot/watch/scanner.ts does today. */
+  /**
+   * As CheckRunner.runAll does for a scan (identical reads shared across checks): 'concurrent' =
+   * every check at once (the pacer spreads them); 'sequential' = one after another, as
+   * bot/watch/scanner.ts asks for today (concurrency 1).
+   */
   mode: 'concurrent' | 'sequential';
   /** Only these check ids (default: all of CHECKS). */
   only?: string[];
@@ -59,6 +64,9 @@ async function scan(req: ScanRequest): Promise<ScanResult> {
   const graph = new GraphApi(client, info.tenantId);
   const runner = new CheckRunner(() => graph);
   const checks = CHECKS.filter((c) => !req.only || req.only.includes(c.id));
+  // What runAll(…, { fresh: true }) gives every check of one scan: one view sharing identical reads.
+  // (The checks are run here one by one so that each one's requests can be attributed to it.)
+  const scanGraph = withSharedReads(graph);
 
   // The token is not part of the scan (Vigil holds one for an hour).
   await credential.getToken(graphScope(info.baseUrl));
@@ -89,7 +97,7 @@ async function scan(req: ScanRequest): Promise<ScanResult> {
     const s: CheckStat = { id: check.id, status: 'running', findings: 0, gaps: [], ms: 0, http: 0, evaluated: 0, byFamily: {}, waitedMs: 0 };
     stats.set(check.id, s);
     const t0 = Date.now();
-    const result = await als.run(s, () => runner.run(check, info.tenantId, { fresh: true }));
+    const result = await als.run(s, () => runner.run(check, info.tenantId, { fresh: true, graph: scanGraph }));
     s.ms = Date.now() - t0;
     s.status = result.status;
     s.findings = result.findings.length;

@@ -287,10 +287,6 @@ async function main(): Promise<void> {
       // Graph's page maxima: 999 users / report rows, 1,000 sign-ins.
       demo.knobs.maxPageSize = 1000;
       demo.knobs.limits = new DemoLimits();
-      const https = require('node:https');
-      const server = (process as any)._getActiveHandles().find((h: any) => h instanceof https.Server);
-      server.on('clientError', (e: any) => console.error('SIM clientError', e.code, e.message));
-      server.on('connection', (sock: any) => { sock.on('error', (e: any) => console.error('SIM sock error', e.code, e.message)); sock.on('close', (hadErr: boolean) => console.error('SIM sock close', hadErr)); });
       truth = truthOf(demo.tenant(), now);
       const info: SimInfo = {
         baseUrl: demo.baseUrl,

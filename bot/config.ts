@@ -234,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VigilConfig {
   }
   if (demo && e.EXCHANGE_READER === 'on') problems.push('EXCHANGE_READER: needs a real tenant (AZURE_CLIENT_ID); the demo tenant has no Exchange Online admin API');
   if (production && e.PUBLIC_URL && !e.PUBLIC_URL.startsWith('https://')) problems.push('PUBLIC_URL: must be an https:// URL when NODE_ENV=production');
+  if (production && e.ALLOWED_SERVICE_URLS.some((v) => /^http:\/\//i.test(v))) problems.push('ALLOWED_SERVICE_URLS: only https service URLs when NODE_ENV=production (the bot sends its token there)');
   if (problems.length) throw new ConfigError(problems);
 
   const credential: GraphCredentialConfig | undefined = demo

@@ -5,7 +5,7 @@
  * SDK's RetryHandler never sees them.
  */
 import type { Client, GraphRequest } from '@microsoft/microsoft-graph-client';
-import { batchResponseError, GraphRequestError, toGraphError } from './errors';
+import { batchResponseError, GraphRequestError, GraphTransientError, toGraphError, transientKind } from './errors';
 import { batchShare, classifyRequest } from './pacing';
 
 export type GraphVersion = 'v1.0' | 'beta';
@@ -41,6 +41,8 @@ interface Page<T> {
 /** Graph's documented maximum of requests in one JSON batch. */
 export const BATCH_LIMIT = 20;
 const RETRYABLE = new Set([429, 503, 504]);
+/** Server errors worth one more try for a read (the SDK's RetryHandler already covers 429/503/504). */
+const TRANSIENT_STATUS = new Set([500, 502]);
 
 export interface GraphApiOptions {
   /** How often a throttled inner $batch request is retried. */
@@ -50,6 +52,12 @@ export interface GraphApiOptions {
   sleep?: (ms: number) => Promise<void>;
   /** $batch requests of one `batch()` call in flight at once (default 8); pacing keeps them within Graph's budgets. */
   batchConcurrency?: number;
+  /**
+   * More tries for a read that failed without a usable answer — a 500/502, a connection reset, no
+   * answer within the time limit, a body that is not the JSON it claims — after 0.5 s, 1 s, …
+   * (default 2). Writes are never tried again: they may have happened.
+   */
+  transientRetries?: number;
 }
 
 export class GraphApi {
@@ -57,6 +65,7 @@ export class GraphApi {
   private readonly maxWait: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly batchConcurrency: number;
+  private readonly transientRetries: number;
 
   constructor(
     private readonly client: Client,
@@ -67,10 +76,11 @@ export class GraphApi {
     this.maxWait = options.maxRetryAfterSeconds ?? 180;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.batchConcurrency = Math.max(1, options.batchConcurrency ?? 8);
+    this.transientRetries = Math.max(0, options.transientRetries ?? 2);
   }
 
   async get<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-    return this.run(path, () => this.request(path, opts).get());
+    return this.run(path, () => this.request(path, opts).get(), true);
   }
 
   async post<T>(path: string, body: unknown, opts: RequestOptions = {}): Promise<T> {
@@ -92,7 +102,7 @@ export class GraphApi {
     while (page['@odata.nextLink']) {
       const next = page['@odata.nextLink'];
       // The next link carries the whole query already; only headers carry over.
-      page = await this.run(next, () => this.withHeaders(this.client.api(next), opts.headers).get());
+      page = await this.run(next, () => this.withHeaders(this.client.api(next), opts.headers).get(), true);
       yield page.value ?? [];
     }
   }
@@ -103,7 +113,7 @@ export class GraphApi {
     let next = page?.['@odata.nextLink'];
     while (next) {
       const link = next;
-      const p = await this.run(link, () => this.withHeaders(this.client.api(link), headers).get()) as Page<T>;
+      const p = (await this.run(link, () => this.withHeaders(this.client.api(link), headers).get(), true)) as Page<T>;
       items.push(...(p.value ?? []));
       next = p['@odata.nextLink'];
     }
@@ -178,7 +188,8 @@ export class GraphApi {
       let waitSeconds = 0;
       for (const r of responses) {
         const req = pending.find((p) => p.id === r.id)!;
-        if (RETRYABLE.has(r.status) && attempt < this.batchRetries) {
+        const transient = TRANSIENT_STATUS.has(r.status) && req.method === 'GET' && attempt < this.transientRetries;
+        if ((RETRYABLE.has(r.status) && attempt < this.batchRetries) || transient) {
           retry.push(req);
           waitSeconds = Math.max(waitSeconds, retryAfterSeconds(r.headers, attempt));
           continue;
@@ -204,12 +215,15 @@ export class GraphApi {
         ...(r.body !== undefined ? { body: r.body, headers: { 'Content-Type': 'application/json', ...r.headers } } : r.headers ? { headers: r.headers } : {}),
       })),
     };
-    const res = await this.post<{ responses: Array<{ id: string; status: number; headers?: Record<string, string>; body?: T }> }>(
+    // A $batch of reads only is itself a read: safe to send again after a transient failure.
+    const reads = requests.every((r) => r.method === 'GET');
+    const res = await this.run(
       '/$batch',
-      payload,
-      { version },
+      () => this.request('/$batch', { version }).post(payload) as Promise<{ responses?: Array<{ id: string; status: number; headers?: Record<string, string>; body?: T }> }>,
+      reads,
     );
-    return res.responses ?? [];
+    if (!Array.isArray(res?.responses)) throw new GraphTransientError('malformed', '/$batch', 1);
+    return res.responses;
   }
 
   private request(path: string, opts: RequestOptions): GraphRequest {
@@ -224,11 +238,22 @@ export class GraphApi {
     return headers ? req.headers(headers) : req;
   }
 
-  private async run<T>(path: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toGraphError(err, stripQuery(path));
+  /** One request through the SDK; a read that fails transiently goes again (see `transientRetries`). */
+  private async run<T>(path: string, fn: () => Promise<T>, read = false): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let error: Error;
+      try {
+        return await fn();
+      } catch (err) {
+        error = toGraphError(err, stripQuery(path));
+      }
+      const kind = transientKind(error);
+      if (!read || !kind) throw error;
+      if (attempt > this.transientRetries) {
+        // Say plainly what happened (cards show it under "What I could not check").
+        throw error instanceof GraphRequestError && kind === 'status' ? error : new GraphTransientError(kind, stripQuery(path), attempt);
+      }
+      await this.sleep(500 * 2 ** (attempt - 1));
     }
   }
 }

@@ -26,8 +26,9 @@ import {
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { Agent as UndiciAgent } from 'undici';
 import type { GraphCredentialConfig } from '../config';
-import { PacingHandler, pacerFor, type GraphPacer } from './pacing';
+import { ConnectionResetRetryHandler, PacingHandler, pacerFor, type GraphPacer } from './pacing';
 import { GraphTelemetryHandler } from '../telemetry';
+import { DEFAULT_READ_TIMEOUT_MS, ReadTimeoutHandler } from './timeout';
 
 export interface GraphClientOptions {
   /** e.g. https://graph.microsoft.com or the demo tenant's https://127.0.0.1:port */
@@ -44,6 +45,8 @@ export interface GraphClientOptions {
    * pacer for Microsoft Graph hosts (and hosts opted in with `paceHost`), none for others; null = off.
    */
   pacer?: GraphPacer | null;
+  /** Time limit of each read attempt (timeout.ts); 0 = none. Default 60 s. */
+  readTimeoutMs?: number;
 }
 
 /** Which kind of credential `createCredential` builds for this configuration (first match wins). */
@@ -125,20 +128,26 @@ export function createGraphClient(opts: GraphClientOptions): Client {
   const telemetry = new TelemetryHandler();
   const http = new HTTPMessageHandler();
   auth.setNext(retry);
-  // Pacing sits after the RetryHandler, so every attempt (retries too) waits for its budget.
+  // Pacing sits after the RetryHandler, so every attempt (retries too) waits for its budget;
+  // then reads whose connection was reset before any answer are sent again.
   const pacer = opts.pacer === undefined ? pacerFor(opts.baseUrl) : opts.pacer;
+  const resets = new ConnectionResetRetryHandler();
   if (pacer) {
     const pacing = new PacingHandler(pacer);
     retry.setNext(pacing);
-    pacing.setNext(redirect);
+    pacing.setNext(resets);
   } else {
-    retry.setNext(redirect);
+    retry.setNext(resets);
   }
+  resets.setNext(redirect);
   redirect.setNext(telemetry);
   // OpenTelemetry: one span and one count per HTTP attempt (retries included), 429s counted apart.
   const metrics = new GraphTelemetryHandler();
   telemetry.setNext(metrics);
-  metrics.setNext(http);
+  // Last before the wire: each read attempt gets its own time limit.
+  const timeout = new ReadTimeoutHandler(opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS);
+  metrics.setNext(timeout);
+  timeout.setNext(http);
 
   const host = new URL(opts.baseUrl).hostname;
   return Client.initWithMiddleware({

@@ -714,4 +714,52 @@ export class PacingHandler implements Middleware {
   }
 }
 
+// --- transport resets -------------------------------------------------------------------------
+
+const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
+
+/** A request that may safely go again: a read, or a $batch of reads only. */
+function idempotent(method: string, url: string, body: unknown): boolean {
+  if (method === 'GET' || method === 'HEAD') return true;
+  const { segments } = parseGraphUrl(url);
+  if (method !== 'POST' || segments.length !== 1 || segments[0] !== '$batch') return false;
+  const inner = batchRequests(body);
+  return Boolean(inner?.length) && inner!.every((r) => r.method.toUpperCase() === 'GET');
+}
+
+/**
+ * Graph SDK middleware: re-sends a read (or a $batch of reads) whose connection was reset before
+ * an answer came — a keep-alive socket the server closed just as we reused it ("other side
+ * closed"). The SDK's RetryHandler only retries answers (429/503/504), so without this one
+ * reset fails a whole check. Writes are never re-sent: they may have happened.
+ */
+export class ConnectionResetRetryHandler implements Middleware {
+  private next?: Middleware;
+
+  constructor(
+    private readonly retries = 2,
+    private readonly delayMs = 50,
+  ) {}
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+
+  async execute(context: Context): Promise<void> {
+    const request = context.request;
+    const url = typeof request === 'string' ? request : request.url;
+    const method = (context.options?.method ?? (typeof request === 'string' ? 'GET' : request.method) ?? 'GET').toUpperCase();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.next!.execute(context);
+        return;
+      } catch (err) {
+        const code = (err as { cause?: { code?: string }; code?: string }).cause?.code ?? (err as { code?: string }).code;
+        if (attempt >= this.retries || !code || !RESET_CODES.has(code) || !idempotent(method, url, context.options?.body)) throw err;
+        await new Promise((r) => setTimeout(r, this.delayMs));
+      }
+    }
+  }
+}
+
 export { FAMILIES as API_FAMILIES };

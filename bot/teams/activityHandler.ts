@@ -21,6 +21,7 @@ import type { Assistant } from '../chat/assistant';
 import type { ActionReply, ChatContext } from '../chat/messenger';
 import type { ConversationPointer } from '../store';
 import { fileConsentAttachment, fileInfoAttachment, uploadToSession } from './files';
+import { boundActivityText, CHAT_RATE_LIMIT, type ChatRateLimit } from './inbound';
 
 export interface HandlerOptions {
   assistant: Assistant;
@@ -36,6 +37,8 @@ export interface HandlerOptions {
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
 const MESSAGE = 'application/vnd.microsoft.activity.message';
+/** The invokes Vigil serves; any other is a client error (botbuilder would answer 501). */
+const INVOKES = new Set(['adaptiveCard/action', 'fileConsent/invoke']);
 
 export class VigilActivityHandler extends TeamsActivityHandler {
   private readonly isAllowed: (tenantId: string) => boolean;
@@ -63,6 +66,29 @@ export class VigilActivityHandler extends TeamsActivityHandler {
       if (a.type === ActivityTypes.Invoke) await context.sendActivity({ type: 'invokeResponse', value: { status: 403 } });
       return;
     }
+    boundActivityText(a);
+    if (a.type === ActivityTypes.Invoke && (!INVOKES.has(a.name ?? '') || !invokeValueUsable(a.name!, a.value))) {
+      // Another invoke, or card data botbuilder would trip over (it reads value.action.type unchecked): a client error.
+      this.opts.log.info({ name: String(a.name ?? '').slice(0, 80) }, 'invoke not served');
+      await context.sendActivity({ type: 'invokeResponse', value: { status: 400 } });
+      return;
+    }
+    // Chat commands: a fair share per person and per tenant; past it, one polite answer and no work.
+    if (a.type === ActivityTypes.Message) {
+      const limit = context.turnState.get(CHAT_RATE_LIMIT) as ChatRateLimit | undefined;
+      const decision = limit?.(tenantId, a.from?.aadObjectId || a.from?.id || 'unknown');
+      if (decision && !decision.ok) {
+        this.opts.log.warn({ tenantId, scope: decision.scope, retryAfterSeconds: decision.retryAfterSeconds }, 'chat command refused: rate limit');
+        if (decision.notify) {
+          await context.sendActivity(
+            decision.scope === 'user'
+              ? `You're asking faster than I can usefully answer. Please wait ${seconds(decision.retryAfterSeconds)} and ask again.`
+              : `Lots of people in your organisation are asking me things right now. Please wait ${seconds(decision.retryAfterSeconds)} and ask again.`,
+          );
+        }
+        return;
+      }
+    }
     await super.run(context);
   }
 
@@ -76,7 +102,7 @@ export class VigilActivityHandler extends TeamsActivityHandler {
       await context.sendActivity('card' in reply ? MessageFactory.attachment(CardFactory.adaptiveCard(reply.card)) : reply.message);
       return;
     }
-    const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '';
+    const text = withoutBotMention(context.activity);
     const reply = await this.opts.assistant.onMessage(ctx, text);
     await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply.card)));
     // Files go to a person's OneDrive through the file consent card: personal chat only.
@@ -115,6 +141,42 @@ export class VigilActivityHandler extends TeamsActivityHandler {
     const reply = await this.opts.assistant.onAction(chatContext(context), verb, data, { automatic });
     return toInvokeResponse(reply);
   }
+}
+
+/**
+ * The message text without the @mention of the bot, as TurnContext.removeRecipientMention does it
+ * (first occurrence, trimmed) — but without trusting the entities' shape, which botbuilder reads
+ * unchecked (an entity with no type, or a mention with no `mentioned`, would throw).
+ */
+function withoutBotMention(a: TurnContext['activity']): string {
+  const text = typeof a.text === 'string' ? a.text : '';
+  const botId = a.recipient?.id;
+  if (!botId || !Array.isArray(a.entities)) return text;
+  for (const e of a.entities as Array<{ type?: unknown; text?: unknown; mentioned?: { id?: unknown } | null }>) {
+    if (typeof e?.type === 'string' && e.type.toLowerCase() === 'mention' && e.mentioned?.id === botId && typeof e.text === 'string') {
+      return text.replace(e.text, '').trim();
+    }
+  }
+  return text;
+}
+
+/** The shape botbuilder's invoke dispatch reads without checking: an Action.Execute with an object action, a file consent with an action. */
+function invokeValueUsable(name: string, value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  if (name === 'adaptiveCard/action') {
+    const action = value.action;
+    return isRecord(action) && action.type === 'Action.Execute' && (action.verb === undefined || typeof action.verb === 'string') && (action.data === undefined || action.data === null || isRecord(action.data));
+  }
+  if (name === 'fileConsent/invoke') return typeof value.action === 'string' && (value.context === undefined || value.context === null || isRecord(value.context)) && (value.uploadInfo === undefined || value.uploadInfo === null || isRecord(value.uploadInfo));
+  return true;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function seconds(n: number): string {
+  return n === 1 ? 'a second' : `${n} seconds`;
 }
 
 function toInvokeResponse(reply: ActionReply): AdaptiveCardInvokeResponse {

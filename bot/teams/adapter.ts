@@ -33,8 +33,11 @@ export interface AdapterOptions {
    * token issuer (the ConfigurationBotFrameworkAuthentication options), and a credentials factory
    * for the bot's outbound token. Never read from the environment.
    */
-  authOverrides?: Partial<ConfigurationBotFrameworkAuthenticationOptions> & { credentialsFactory?: ServiceClientCredentialsFactory };
+  authOverrides?: AuthOverrides;
 }
+
+/** botbuilder's authentication settings (string or boolean values), plus an optional credentials factory. */
+export type AuthOverrides = { [setting: string]: string | boolean | undefined | ServiceClientCredentialsFactory; credentialsFactory?: ServiceClientCredentialsFactory };
 
 export function createAdapter(opts: AdapterOptions, log: Logger): CloudAdapter {
   const { credentialsFactory, ...overrides } = opts.authOverrides ?? {};
@@ -44,7 +47,7 @@ export function createAdapter(opts: AdapterOptions, log: Logger): CloudAdapter {
       MicrosoftAppPassword: opts.appPassword ?? '',
       MicrosoftAppType: opts.appType,
       MicrosoftAppTenantId: opts.tenantId ?? '',
-      ...overrides,
+      ...(overrides as Partial<ConfigurationBotFrameworkAuthenticationOptions>),
     } as ConfigurationBotFrameworkAuthenticationOptions,
     credentialsFactory,
   );

@@ -99,6 +99,29 @@ export function notAnActivity(body: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * What a person's text can make Vigil process. Commands are a few words and names a few dozen
+ * characters; bounding them keeps every parser downstream cheap (some scan the text once per
+ * "for"/"at" in it), so one huge message cannot hold the event loop for everyone.
+ */
+export const MAX_COMMAND_CHARS = 2000;
+export const MAX_NAME_CHARS = 256;
+
+/** Cut people-supplied text in an activity down to those bounds (in place). */
+export function boundActivityText(a: { text?: unknown; from?: { name?: unknown } | null; conversation?: { name?: unknown } | null; channelData?: unknown }): void {
+  if (typeof a.text === 'string' && a.text.length > MAX_COMMAND_CHARS) a.text = a.text.slice(0, MAX_COMMAND_CHARS);
+  const cut = (o: { name?: unknown } | null | undefined) => {
+    if (o && typeof o.name === 'string' && o.name.length > MAX_NAME_CHARS) o.name = o.name.slice(0, MAX_NAME_CHARS);
+  };
+  cut(a.from);
+  cut(a.conversation);
+  const cd = a.channelData as { team?: { name?: unknown } | null; channel?: { name?: unknown } | null } | null | undefined;
+  if (cd && typeof cd === 'object') {
+    cut(cd.team);
+    cut(cd.channel);
+  }
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -148,19 +171,19 @@ export class RateLimiter {
     const userKey = `${tenantKey}/${userId.toLowerCase()}`;
     const user = this.bucket(this.users, userKey, this.limits.userPerMinute, t);
     const tenant = this.bucket(this.tenants, tenantKey, this.limits.tenantPerMinute, t);
-    if (user.tokens < 1) return this.refuse(user, 'user', this.limits.userPerMinute);
-    if (tenant.tokens < 1) return this.refuse(tenant, 'tenant', this.limits.tenantPerMinute);
+    if (user.tokens < 1) return this.refuse(user, 'user', user, this.limits.userPerMinute);
+    if (tenant.tokens < 1) return this.refuse(user, 'tenant', tenant, this.limits.tenantPerMinute);
     user.tokens -= 1;
     tenant.tokens -= 1;
     user.notified = false;
-    tenant.notified = false;
     return { ok: true };
   }
 
-  private refuse(b: Bucket, scope: 'user' | 'tenant', perMinute: number): RateDecision {
-    const retryAfterSeconds = Math.max(1, Math.ceil(((1 - b.tokens) * 60) / perMinute));
-    const notify = !b.notified;
-    b.notified = true;
+  /** Each person is told once (whichever budget ran out), until they are answered again. */
+  private refuse(person: Bucket, scope: 'user' | 'tenant', empty: Bucket, perMinute: number): RateDecision {
+    const retryAfterSeconds = Math.max(1, Math.ceil(((1 - empty.tokens) * 60) / perMinute));
+    const notify = !person.notified;
+    person.notified = true;
     return { ok: false, scope, retryAfterSeconds, notify };
   }
 

@@ -99,15 +99,31 @@ export class TeamsMessenger implements Messenger {
    */
   private async proactive(reference: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<void> {
     let failure: unknown;
+    let ran = false;
     await this.adapter.continueConversationAsync(this.appId, reference, async (ctx: TurnContext) => {
+      ran = true;
       try {
+        singleRetryLayer(ctx.turnState.get(this.adapter.ConnectorClientKey));
         await logic(ctx);
       } catch (err) {
         failure = err;
       }
     });
     if (failure) throw failure;
+    // The inbound gate (inbound.ts) runs for proactive turns too: a stored conversation whose
+    // service URL is no longer allowed is refused there, and that is not a delivery.
+    if (!ran) throw new Error('not sent: the conversation\'s service URL is not allowed');
   }
+}
+
+/**
+ * botbuilder's connector client has a retry policy of its own (up to 3 more tries of any 5xx and
+ * of a 429/503 with Retry-After, sleeping in between): under `send`'s retries that made up to 20
+ * attempts and minutes of waiting per message. Proactive sends use `send`'s schedule only.
+ */
+function singleRetryLayer(connectorClient: unknown): void {
+  const pipeline = (connectorClient as { client?: { pipeline?: { removePolicy(options: { name: string }): unknown } } } | undefined)?.client?.pipeline;
+  pipeline?.removePolicy({ name: 'defaultRetryPolicy' });
 }
 
 /** Status, error code and Retry-After of a connector error, whatever shape botbuilder gave it. */

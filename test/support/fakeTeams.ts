@@ -11,6 +11,15 @@ export interface SentActivity {
   conversationId: string;
   activityId: string;
   activity: Record<string, any>;
+  /** The Authorization header the bot sent (its Bot Framework token when BOT_ID is set). */
+  authorization?: string;
+}
+
+/** A connector error to answer one send with, instead of accepting it (e.g. 429 with Retry-After, 403 MessageWritesBlocked). */
+export interface ConnectorFault {
+  status: number;
+  code?: string;
+  retryAfter?: string;
 }
 
 export interface TeamsUser {
@@ -24,6 +33,10 @@ export class FakeTeams {
   private server?: http.Server;
   serviceUrl = '';
   private counter = 0;
+  /** Faults answered to the next sends, in order (consumed one per send). */
+  readonly faults: ConnectorFault[] = [];
+  /** Every send attempt, faulted or not: when, where and with what status. */
+  readonly attempts: Array<{ at: number; method: string; conversationId: string; status: number }> = [];
 
   constructor(
     readonly botUrl: string,
@@ -54,8 +67,17 @@ export class FakeTeams {
       const conversationId = decodeURIComponent(m[1]);
       const activity = body ? JSON.parse(body) : {};
       const method = req.method === 'PUT' ? 'PUT' : 'POST';
+      const fault = this.faults.shift();
+      this.attempts.push({ at: Date.now(), method, conversationId, status: fault?.status ?? 200 });
+      if (fault) {
+        res.statusCode = fault.status;
+        res.setHeader('content-type', 'application/json');
+        if (fault.retryAfter !== undefined) res.setHeader('retry-after', fault.retryAfter);
+        res.end(JSON.stringify({ error: { code: fault.code ?? `Http${fault.status}`, message: 'injected connector fault' } }));
+        return;
+      }
       const activityId = method === 'PUT' ? decodeURIComponent(m[2]) : `msg-${++this.counter}`;
-      this.sent.push({ method, conversationId, activityId, activity });
+      this.sent.push({ method, conversationId, activityId, activity, authorization: req.headers.authorization });
       res.statusCode = 200;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ id: activityId }));
