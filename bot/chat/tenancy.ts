@@ -49,6 +49,8 @@ export class Tenancy {
     const trimmed = text.trim();
     // Any "at/for/in/of" may start the tenant's name ("… for Contoso", "… at Bank of Ireland").
     for (const m of trimmed.matchAll(/\s+(?:at|for|in|of)\s+/gi)) {
+      // Tenant names are at most 80 characters: only the end of the text can name one (keeps this linear).
+      if (trimmed.length - (m.index! + m[0].length) > 100) continue;
       const wanted = normaliseName(trimmed.slice(m.index! + m[0].length).replace(/[\s?!.]+$/, ''));
       const match = tenants.find((t) => normaliseName(t.displayName) === wanted || t.tenantId === wanted);
       if (match) return { kind: 'tenant', tenant: match, text: trimmed.slice(0, m.index) };
