@@ -234,23 +234,8 @@ export class Assistant {
     return renderPosture(results, {
       viewRef: (checkId) => this.putRef<ViewPayload>(ctx, 'view', { checkId, page: 0 }),
       offer: async ({ checkId, finding, page }) => {
-        const action = finding.remediation ? findAction(finding.remediation) : undefined;
-        const target = finding.target ?? { id: finding.subject.id, displayName: finding.subject.displayName, detail: finding.subject.userPrincipalName };
-        const key = action ? `${action.id}/${targetKey(target)}` : '';
-        const pending = inFlight.open.get(key);
-        const done = inFlight.fixed.get(key);
-        const offer = action && !pending && !done && this.deps.workflow.enabled;
-        const fixRef = offer ? await this.putRef<OfferPayload>(ctx, 'offer', { actionId: action.id, target, checkId, page }) : '';
-        const status = pending
-          ? `Awaiting approval${channel?.name ? ` in ${literal(channel.name)}` : ''}`
-          : done
-            ? `Fixed through Vigil on ${done.finishedAt!.toISOString().slice(0, 10)}`
-            : action && !this.deps.workflow.enabled
-              ? 'Fixes are off (read-only)'
-              : action
-                ? ''
-                : 'No automatic fix: see the check';
-        return { fixRef, fixTitle: action?.title ?? '', status };
+        const o = await this.offerFor(ctx, finding, checkId, page, inFlight, channel?.name ?? null);
+        return { fixRef: o.fixRef, fixTitle: o.fixTitle, status: o.status || (o.action ? '' : 'No automatic fix: see the check') };
       },
     });
   }
@@ -273,22 +258,9 @@ export class Assistant {
     const rows: RenderedFinding[] = [];
     const bulk = new Map<string, ActionTarget[]>();
     for (const finding of shown) {
-      const action = finding.remediation ? findAction(finding.remediation) : undefined;
-      const target = finding.target ?? { id: finding.subject.id, displayName: finding.subject.displayName, detail: finding.subject.userPrincipalName };
-      const key = action ? `${action.id}/${targetKey(target)}` : '';
-      const pending = inFlight.open.get(key);
-      const done = inFlight.fixed.get(key);
-      const offer = action && !pending && !done && this.deps.workflow.enabled;
-      const fixRef = offer ? await this.putRef<OfferPayload>(ctx, 'offer', { actionId: action.id, target, checkId: check.id, page: p }) : '';
-      if (offer && action.bulk) bulk.set(action.id, [...(bulk.get(action.id) ?? []), target]);
-      const status = pending
-        ? `Awaiting approval${channel?.name ? ` in ${literal(channel.name)}` : ''}`
-        : done
-          ? `Fixed through Vigil on ${done.finishedAt!.toISOString().slice(0, 10)}`
-          : action && !this.deps.workflow.enabled
-            ? 'Fixes are off (read-only)'
-            : '';
-      rows.push({ finding, fixRef, fixTitle: action?.title ?? '', status });
+      const { action, target, fixRef, fixTitle, status } = await this.offerFor(ctx, finding, check.id, p, inFlight, channel?.name ?? null);
+      if (fixRef && action?.bulk) bulk.set(action.id, [...(bulk.get(action.id) ?? []), target]);
+      rows.push({ finding, fixRef, fixTitle, status });
     }
     const moreRef = p < lastPage ? await this.putRef<ViewPayload>(ctx, 'view', { checkId: check.id, page: p + 1 }) : '';
     const card = renderCheckCard(check, result, { rows, firstIndex: p * PAGE_SIZE + 1, moreRef, now });
@@ -300,6 +272,34 @@ export class Assistant {
       bulkActions.push({ type: 'Action.Execute', title: findAction(actionId)!.bulk!.title(targets.length), verb: 'vigil.fixAll', data: { verb: 'vigil.fixAll', ref } });
     }
     return bulkActions.length ? { ...card, actions: [...((card.actions as unknown[]) ?? []), ...bulkActions] } : card;
+  }
+
+  /**
+   * A finding's fix, as every card offers it: a button (a server-side reference) unless the fix is
+   * already asked for, done, or fixes are off — then a status line saying which.
+   */
+  private async offerFor(
+    ctx: ChatContext,
+    finding: CheckResult['findings'][number],
+    checkId: string,
+    page: number,
+    inFlight: { open: Map<string, ApprovalRecord>; fixed: Map<string, ApprovalRecord> },
+    channelName: string | null,
+  ) {
+    const action = finding.remediation ? findAction(finding.remediation) : undefined;
+    const target: ActionTarget = finding.target ?? { id: finding.subject.id, displayName: finding.subject.displayName, detail: finding.subject.userPrincipalName };
+    const key = action ? `${action.id}/${targetKey(target)}` : '';
+    const pending = inFlight.open.get(key);
+    const done = inFlight.fixed.get(key);
+    const fixRef = action && !pending && !done && this.deps.workflow.enabled ? await this.putRef<OfferPayload>(ctx, 'offer', { actionId: action.id, target, checkId, page }) : '';
+    const status = pending
+      ? `Awaiting approval${channelName ? ` in ${literal(channelName)}` : ''}`
+      : done
+        ? `Fixed through Vigil on ${done.finishedAt!.toISOString().slice(0, 10)}`
+        : action && !this.deps.workflow.enabled
+          ? 'Fixes are off (read-only)'
+          : '';
+    return { action, target, fixRef, fixTitle: action?.title ?? '', status };
   }
 
   /**

@@ -34,6 +34,8 @@ const LEFT_OUT: Record<string, string> = {
   SCAN_LEASE_SECONDS: 'default 900 s',
   TENANTS_FILE: 'MSP bulk registration from a file; tenants are added in chat instead',
   DEMO_TENANTS: 'demo only',
+  PLAYGROUND_PORT: 'development only: the Agents Playground',
+  TEAMSAPPTESTER_BROWSER: 'development only: the Agents Playground',
   ALLOWED_SERVICE_URLS: "default: Teams' own Bot Connector hosts in every cloud",
   RATE_LIMIT_USER_PER_MINUTE: 'default 30 chat commands per person per minute',
   RATE_LIMIT_TENANT_PER_MINUTE: 'default 150 chat commands per tenant per minute',
