@@ -15,13 +15,13 @@ import { createLogger, type Logger } from './log';
 import { ApproverDirectory } from './remediation/approvers';
 import { AuditExports } from './remediation/auditTrail';
 import { ApprovalWorkflow, type WorkflowDeps } from './remediation/workflow';
-import { openStore, TeamsUserDirectory, type Store } from './store';
+import { openStore, ReportFileStore, TeamsUserDirectory, type Store } from './store';
 import { VigilActivityHandler } from './teams/activityHandler';
 import { createAdapter, type AdapterOptions } from './teams/adapter';
 import { TeamsMessenger } from './teams/messenger';
 import { startServer } from './teams/server';
 import { ReportChat } from './chat/reports';
-import { FileShelf, LinkSigner, ReportDesk } from './report';
+import { LinkSigner, ReportDesk } from './report';
 import { AlertDelivery } from './chat/alerts';
 import { TenantDirectory } from './tenants/directory';
 import { readTenantsFile, registerTenants } from './tenants/bulk';
@@ -116,11 +116,14 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
   });
   // Posture-check settings per tenant (EXCLUDED_ACCOUNTS, ALLOWED_COUNTRIES, Exchange reader); the demo excludes its break-glass account.
   const checks = new CheckRunner(graphFor, now, undefined, checkSettings);
-  // Reports ("report", "export … as CSV"): files on a shelf, handed out by file consent in personal
-  // chat or by a signed link that expires (GET /reports/{id}); links use PUBLIC_URL, else this server.
+  // Reports ("report", "export … as CSV"): files on a shelf in the database, handed out by file
+  // consent in personal chat or by a signed link that expires (GET /reports/{id}); links use
+  // PUBLIC_URL, else this server. Any process on the database can serve what another made: the
+  // files are in the database and, without REPORT_LINK_SECRET, so is the key that signs links.
   let publicUrl = config.publicUrl ?? '';
-  const signer = new LinkSigner(config.reports.linkSecret, config.reports.linkMinutes, now);
-  const shelf = new FileShelf(now);
+  const linkKey = config.reports.linkSecret ?? (await new ReportFileStore(store.db).sharedKey('report-links'));
+  const signer = new LinkSigner(linkKey, config.reports.linkMinutes, now);
+  const shelf = new ReportFileStore(store.db, now);
   const reportDesk = new ReportDesk({ runner: checks, graphFor, signer, shelf, baseUrl: () => publicUrl, now });
   const reportChat = new ReportChat({ desk: reportDesk });
   // The audit trail as CSV ("audit log", "export audit log"), on the same shelf and links as reports.

@@ -88,14 +88,14 @@ export class ReportChat {
   }
 
   /** The file behind an accepted offer, only for the person and tenant it was made for. */
-  offeredFile(ctx: ChatContext, ref: unknown): StoredFile | undefined {
+  offeredFile(ctx: ChatContext, ref: unknown): Promise<StoredFile | undefined> {
     return this.deps.desk.offered(ref, ctx.tenantId, ctx.user.id);
   }
 
   /** The person declined: forget the file. */
-  decline(ctx: ChatContext, ref: unknown): void {
-    const file = this.offeredFile(ctx, ref);
-    if (file) this.deps.desk.withdraw(file.id);
+  async decline(ctx: ChatContext, ref: unknown): Promise<void> {
+    const file = await this.offeredFile(ctx, ref);
+    if (file) await this.deps.desk.withdraw(file.id);
   }
 
   private registry(): Check[] {

@@ -41,7 +41,7 @@ export interface ShelvedFile extends DownloadableFile {
  * (Teams' file consent card saves it to their OneDrive), or behind a signed link that expires.
  */
 export interface FilePublisher {
-  shelve(file: DownloadableFile, delivery: 'offer' | 'link'): ShelvedFile;
+  shelve(file: DownloadableFile, delivery: 'offer' | 'link'): Promise<ShelvedFile>;
   link(file: ShelvedFile): { url: string; expiresAt: Date };
 }
 

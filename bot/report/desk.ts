@@ -9,7 +9,7 @@ import type { Check } from '../checks/types';
 import type { GraphApi } from '../graph/api';
 import { readTenantInfo, runAudit } from './audit';
 import { findingsCsv } from './csv';
-import { LinkSigner, FileShelf, type StoredFile } from './links';
+import { LinkSigner, FileShelf, type Shelf, type StoredFile } from './links';
 import { renderPdf, reportFileName } from './pdf';
 import type { Audit, TenantInfo } from './types';
 
@@ -19,7 +19,7 @@ export interface ReportDeskOptions {
   runner: CheckRunner;
   graphFor(tenantId: string): GraphApi;
   signer: LinkSigner;
-  shelf: FileShelf;
+  shelf: Shelf;
   /** Public base URL of Vigil for links (asked when a link is made: the port is known only once listening). */
   baseUrl: () => string;
   registry?: () => Check[];
@@ -63,7 +63,7 @@ export class ReportDesk {
   async pdfReport(tenantId: string, delivery: Delivery, ownerId?: string): Promise<MadeFile> {
     const audit = await this.audit(tenantId);
     const pdf = await renderPdf(audit);
-    const file = this.shelve({ tenantId, ownerId, name: pdf.fileName, contentType: 'application/pdf', bytes: pdf.bytes }, delivery);
+    const file = await this.shelve({ tenantId, ownerId, name: pdf.fileName, contentType: 'application/pdf', bytes: pdf.bytes }, delivery);
     return { audit, file, pages: pdf.pages };
   }
 
@@ -72,7 +72,7 @@ export class ReportDesk {
     const audit = await this.audit(tenantId, [checkId]);
     const csv = findingsCsv(audit.checks, { bom: true });
     const name = reportFileName(audit, 'csv', checkId.replace(/[^a-z0-9]+/gi, '-'));
-    const file = this.shelve({ tenantId, ownerId, name, contentType: 'text/csv; charset=utf-8', bytes: Buffer.from(csv, 'utf8') }, delivery);
+    const file = await this.shelve({ tenantId, ownerId, name, contentType: 'text/csv; charset=utf-8', bytes: Buffer.from(csv, 'utf8') }, delivery);
     return { audit, file };
   }
 
@@ -83,33 +83,33 @@ export class ReportDesk {
   }
 
   /** Put any file behind a signed link (the audit trail's CSV export uses this too). */
-  publish(file: Omit<StoredFile, 'id' | 'createdAt' | 'expiresAt'>): { url: string; expiresAt: Date } {
-    return this.link(this.shelve(file, 'link'));
+  async publish(file: Omit<StoredFile, 'id' | 'createdAt' | 'expiresAt'>): Promise<{ url: string; expiresAt: Date }> {
+    return this.link(await this.shelve(file, 'link'));
   }
 
   /** GET /reports/{id}?token=…: the token is checked before the shelf is even looked at. */
-  serve(id: string, token: string | undefined): ServeResult {
+  async serve(id: string, token: string | undefined): Promise<ServeResult> {
     const check = this.opts.signer.verify(id, token);
     if (check === 'missing') return { status: 401, error: 'This link needs its token.' };
     if (check === 'invalid') return { status: 403, error: 'This link is not valid.' };
     if (check === 'expired') return { status: 410, error: 'This link has expired. Ask Vigil for a new report.' };
-    const file = this.opts.shelf.get(id);
+    const file = await this.opts.shelf.get(id);
     return file ? { status: 200, file } : { status: 404, error: 'This report is no longer available. Ask Vigil for a new one.' };
   }
 
   /** A file offered in chat, only to the person (and tenant) it was made for. */
-  offered(id: unknown, tenantId: string, userId: string): StoredFile | undefined {
+  async offered(id: unknown, tenantId: string, userId: string): Promise<StoredFile | undefined> {
     if (typeof id !== 'string') return undefined;
-    const file = this.opts.shelf.get(id);
+    const file = await this.opts.shelf.get(id);
     if (!file || file.tenantId.toLowerCase() !== tenantId.toLowerCase() || !file.ownerId || file.ownerId !== userId) return undefined;
     return file;
   }
 
-  withdraw(id: string): void {
-    this.opts.shelf.delete(id);
+  withdraw(id: string): Promise<void> {
+    return this.opts.shelf.delete(id);
   }
 
-  private shelve(file: Omit<StoredFile, 'id' | 'createdAt' | 'expiresAt'>, delivery: Delivery): StoredFile {
+  private shelve(file: Omit<StoredFile, 'id' | 'createdAt' | 'expiresAt'>, delivery: Delivery): Promise<StoredFile> {
     const minutes = delivery === 'link' ? this.opts.signer.ttlMinutes : (this.opts.offerMinutes ?? 60);
     return this.opts.shelf.put(file, minutes * 60_000);
   }

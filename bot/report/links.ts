@@ -1,6 +1,7 @@
 /**
  * Signed, expiring links to generated files (`/reports/{id}?token=…`), and the shelf that holds
- * those files in memory until they expire.
+ * those files until they expire (in the database in Vigil itself — bot/store/reportFiles.ts — so
+ * any process can serve them; in memory for the command line and tests).
  *
  * The id is 128 random bits (never guessable, never derived from the tenant or the date); the
  * token is `<expiry, unix seconds>.<HMAC-SHA256 over the id and that expiry>`, base64url. A link
@@ -61,8 +62,15 @@ export interface StoredFile {
   expiresAt: Date;
 }
 
+/** Where generated files wait until they expire. */
+export interface Shelf {
+  put(file: Omit<StoredFile, 'id' | 'createdAt' | 'expiresAt'>, ttlMs: number): Promise<StoredFile>;
+  get(id: string): Promise<StoredFile | undefined>;
+  delete(id: string): Promise<void>;
+}
+
 /** Generated files, in memory, until they expire; the oldest are dropped beyond `maxFiles`. */
-export class FileShelf {
+export class FileShelf implements Shelf {
   private readonly files = new Map<string, StoredFile>();
 
   constructor(
@@ -70,7 +78,7 @@ export class FileShelf {
     private readonly maxFiles = 200,
   ) {}
 
-  put(file: Omit<StoredFile, 'id' | 'createdAt' | 'expiresAt'>, ttlMs: number): StoredFile {
+  async put(file: Omit<StoredFile, 'id' | 'createdAt' | 'expiresAt'>, ttlMs: number): Promise<StoredFile> {
     this.purge();
     const createdAt = this.now();
     const stored: StoredFile = { ...file, id: randomBytes(16).toString('base64url'), createdAt, expiresAt: new Date(createdAt.getTime() + ttlMs) };
@@ -79,7 +87,7 @@ export class FileShelf {
     return stored;
   }
 
-  get(id: string): StoredFile | undefined {
+  async get(id: string): Promise<StoredFile | undefined> {
     const f = this.files.get(id);
     if (!f) return undefined;
     if (f.expiresAt.getTime() <= this.now().getTime()) {
@@ -89,11 +97,11 @@ export class FileShelf {
     return f;
   }
 
-  delete(id: string): void {
+  async delete(id: string): Promise<void> {
     this.files.delete(id);
   }
 
-  purge(): void {
+  private purge(): void {
     const t = this.now().getTime();
     for (const [id, f] of this.files) if (f.expiresAt.getTime() <= t) this.files.delete(id);
   }

@@ -10,6 +10,7 @@ export * from './approvals';
 export * from './audit';
 export * from './cardRefs';
 export * from './channels';
+export * from './reportFiles';
 export * from './tenants';
 export * from './watch';
 export type { Database, Queryable } from './db';

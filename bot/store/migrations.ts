@@ -3,6 +3,9 @@
  * advisory lock keeps two processes starting at once from migrating twice.
  */
 import type { Database, Queryable } from './db';
+import { DELTA_MIGRATIONS } from './deltaMigrations';
+import { PACING_MIGRATIONS } from './pacingMigrations';
+import { REPORT_MIGRATIONS } from './reportMigrations';
 import { WATCH_MIGRATIONS } from './watchMigrations';
 
 const MIGRATIONS: Array<{ version: number; sql: string }> = [
@@ -107,7 +110,7 @@ export async function migrate(db: Database): Promise<void> {
     if (db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
     await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const done = new Set((await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
-    for (const m of [...MIGRATIONS, ...WATCH_MIGRATIONS].sort((a, b) => a.version - b.version)) {
+    for (const m of [...MIGRATIONS, ...WATCH_MIGRATIONS, ...DELTA_MIGRATIONS, ...PACING_MIGRATIONS, ...REPORT_MIGRATIONS].sort((a, b) => a.version - b.version)) {
       if (done.has(m.version)) continue;
       await execScript(tx, m.sql);
       await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);

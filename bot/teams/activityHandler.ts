@@ -30,8 +30,8 @@ export interface HandlerOptions {
   log: Logger;
   /** Files offered in personal chat (reports, CSV exports): looked up by the consent card's reference. */
   files?: {
-    offeredFile(ctx: ChatContext, ref: unknown): { name: string; bytes: Buffer } | undefined;
-    decline(ctx: ChatContext, ref: unknown): void;
+    offeredFile(ctx: ChatContext, ref: unknown): Promise<{ name: string; bytes: Buffer } | undefined>;
+    decline(ctx: ChatContext, ref: unknown): Promise<void>;
   };
 }
 
@@ -112,7 +112,7 @@ export class VigilActivityHandler extends TeamsActivityHandler {
   /** The person allowed the file: upload it to the OneDrive session Teams gave, then show it in chat. */
   protected override async handleTeamsFileConsentAccept(context: TurnContext, response: FileConsentCardResponse): Promise<void> {
     const ctx = chatContext(context);
-    const file = this.opts.files?.offeredFile(ctx, (response.context as { ref?: unknown } | undefined)?.ref);
+    const file = await this.opts.files?.offeredFile(ctx, (response.context as { ref?: unknown } | undefined)?.ref);
     if (!file) {
       await context.sendActivity('That file is no longer available. Ask me again for a fresh one.');
       return;
@@ -128,7 +128,7 @@ export class VigilActivityHandler extends TeamsActivityHandler {
   }
 
   protected override async handleTeamsFileConsentDecline(context: TurnContext, response: FileConsentCardResponse): Promise<void> {
-    this.opts.files?.decline(chatContext(context), (response.context as { ref?: unknown } | undefined)?.ref);
+    await this.opts.files?.decline(chatContext(context), (response.context as { ref?: unknown } | undefined)?.ref);
     await context.sendActivity('OK, I did not save the file. Ask me again whenever you want it.');
   }
 

@@ -28,7 +28,7 @@ export interface ServerOptions {
   /** Largest accepted request body; Teams activities are far smaller. */
   maxBodyBytes?: number;
   /** GET /reports/{id}?token=…: generated reports behind signed, expiring links. */
-  reports?: { serve(id: string, token: string | undefined): ServeResult };
+  reports?: { serve(id: string, token: string | undefined): Promise<ServeResult> };
   /** GET /readyz: true when Vigil can serve (database reachable, Graph token obtainable). Absent = always ready. */
   readiness?: () => Promise<boolean>;
 }
@@ -61,15 +61,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   // Report downloads: only with a valid signed token (see bot/report/links.ts). Nothing is cached,
   // nothing is sniffed, and the token never leaks onward through a Referer header.
-  server.get('/reports/:id', (req, res, next) => {
+  server.get('/reports/:id', async (req, res) => {
     const token = new URL(req.url ?? '/', 'http://vigil.invalid').searchParams.get('token') ?? undefined;
-    const outcome = opts.reports ? opts.reports.serve(String(req.params.id ?? ''), token) : ({ status: 404, error: 'Not found' } as const);
+    const outcome = opts.reports ? await opts.reports.serve(String(req.params.id ?? ''), token) : ({ status: 404, error: 'Not found' } as const);
     res.header('Cache-Control', 'no-store');
     res.header('Referrer-Policy', 'no-referrer');
     res.header('X-Content-Type-Options', 'nosniff');
     if (outcome.status !== 200) {
       res.send(outcome.status, { error: outcome.error });
-      return next();
+      return;
     }
     const { file } = outcome;
     const ascii = file.name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
@@ -79,7 +79,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
     });
     res.end(file.bytes);
-    return next();
   });
 
   server.post('/api/messages', async (req, res) => {

@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { FileShelf, LinkSigner } from '../../bot/report/links';
 import { loadConfig } from '../../bot/config';
+import { ReportFileStore, type Store } from '../../bot/store';
+import { engines } from '../support/databases';
 
 describe('signed report links', () => {
   let t = Date.parse('2026-11-20T10:00:00Z');
@@ -48,20 +50,62 @@ describe('signed report links', () => {
 });
 
 describe('the file shelf', () => {
-  it('ids are 128 random bits, files expire and the oldest go beyond the cap', () => {
+  it('in memory (command line): ids are 128 random bits, files expire and the oldest go beyond the cap', async () => {
     let t = 0;
     const shelf = new FileShelf(() => new Date(t), 2);
     const put = () => shelf.put({ tenantId: 't', name: 'f', contentType: 'text/plain', bytes: Buffer.from('x') }, 1000);
-    const a = put();
+    const a = await put();
     assert.match(a.id, /^[A-Za-z0-9_-]{22}$/);
-    const b = put();
-    const c = put();
-    assert.equal(shelf.get(a.id), undefined, 'dropped beyond the cap');
-    assert.ok(shelf.get(b.id) && shelf.get(c.id));
+    const b = await put();
+    const c = await put();
+    assert.equal(await shelf.get(a.id), undefined, 'dropped beyond the cap');
+    assert.ok((await shelf.get(b.id)) && (await shelf.get(c.id)));
     t = 1000;
-    assert.equal(shelf.get(b.id), undefined, 'expired');
+    assert.equal(await shelf.get(b.id), undefined, 'expired');
     assert.notEqual(b.id, c.id);
   });
+
+  for (const engine of engines()) {
+    describe(`in the database (${engine.name})`, () => {
+      let store: Store;
+      before(async () => {
+        store = await engine.open();
+      });
+      after(() => store?.close());
+
+      it('keeps the bytes exactly, serves them to another reader of the database, and forgets them when they expire or are withdrawn', async () => {
+        let t = Date.parse('2026-11-22T10:00:00Z');
+        const writer = new ReportFileStore(store.db, () => new Date(t));
+        const reader = new ReportFileStore(store.db, () => new Date(t));
+        const bytes = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x80, 0x0a]);
+        const a = await writer.put({ tenantId: 'tenant-a', ownerId: 'user-1', name: 'Rapport é.pdf', contentType: 'application/pdf', bytes }, 60_000);
+        assert.match(a.id, /^[A-Za-z0-9_-]{22}$/);
+        const got = await reader.get(a.id);
+        assert.ok(got);
+        assert.deepEqual([got.tenantId, got.ownerId, got.name, got.contentType], ['tenant-a', 'user-1', 'Rapport é.pdf', 'application/pdf']);
+        assert.ok(Buffer.isBuffer(got.bytes) && got.bytes.equals(bytes), 'binary content unchanged');
+        assert.equal(await reader.get('not an id; DROP TABLE report_files'), undefined);
+        const b = await writer.put({ tenantId: 'tenant-a', name: 'b.csv', contentType: 'text/csv', bytes: Buffer.from('x') }, 120_000);
+        await reader.delete(b.id);
+        assert.equal(await writer.get(b.id), undefined, 'withdrawn');
+        t += 60_000;
+        assert.equal(await reader.get(a.id), undefined, 'expired');
+        await writer.put({ tenantId: 'tenant-a', name: 'c.csv', contentType: 'text/csv', bytes: Buffer.from('y') }, 1_000);
+        const left = await store.db.query<{ id: string }>('SELECT id FROM report_files WHERE id = $1', [a.id]);
+        assert.equal(left.length, 0, 'expired files are deleted as new ones come');
+      });
+
+      it('the link key without REPORT_LINK_SECRET is made once and is the same for every process', async () => {
+        const [k1, k2] = await Promise.all([new ReportFileStore(store.db).sharedKey('report-links'), new ReportFileStore(store.db).sharedKey('report-links')]);
+        assert.equal(k1, k2);
+        assert.match(k1, /^[A-Za-z0-9_-]{43}$/);
+        assert.notEqual(await new ReportFileStore(store.db).sharedKey('other'), k1);
+        const a = new LinkSigner(k1, 15);
+        const b = new LinkSigner(await new ReportFileStore(store.db).sharedKey('report-links'), 15);
+        assert.equal(b.verify('abc', a.sign('abc').token), 'ok', 'a link signed by one process verifies in another');
+      });
+    });
+  }
 });
 
 describe('report configuration', () => {
