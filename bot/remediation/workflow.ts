@@ -17,6 +17,9 @@ import { findAction } from './catalogue';
 import { explainFailure } from './explain';
 import type { ActionContext, RemediationAction, TargetResult } from './types';
 
+/** Storing an execution's result is retried with doubling waits up to this one (≈ 30 s in all). */
+const PERSIST_RETRY_MAX_DELAY_MS = 16_000;
+
 export type { TargetResult } from './types';
 
 export interface Actor {
@@ -304,11 +307,35 @@ export class ApprovalWorkflow {
 
   private async finish(record: ApprovalRecord, results: TargetResult[], reconciled: boolean): Promise<ApprovalRecord | undefined> {
     const state = results.some((r) => r.outcome === 'failed') || results.every((r) => r.outcome === 'skipped') ? 'failed' : 'succeeded';
-    const finished = await this.deps.approvals.finish(record.id, state, { targets: results, reconciled }, this.now());
+    const result = { targets: results, reconciled };
+    // The change is made: storing its result must not fail on a database blip (a restart, a
+    // failover), or the request would wait for the sweep after its lease. The update is
+    // conditional, so a retry after an answer lost in transit finds it already stored.
+    let retried = false;
+    const finished = await this.persisting(async () => {
+      const done = await this.deps.approvals.finish(record.id, state, result, this.now());
+      if (done || !retried) return done;
+      const now = await this.deps.approvals.get(record.id);
+      // Nobody else settles an execution inside its lease, so a finished record in our state is ours.
+      return now?.state === state ? now : undefined;
+    }, () => (retried = true));
     if (!finished) return undefined;
-    await this.audit(finished, undefined, state, { targets: results, reconciled });
+    await this.persisting(() => this.audit(finished, undefined, state, result));
     await this.deps.events.changed(finished);
     return finished;
+  }
+
+  /** A database write retried through a short outage: 0.25 s, 0.5 s, 1 s … up to about 30 s in all. */
+  private async persisting<T>(write: () => Promise<T>, beforeRetry?: () => void): Promise<T> {
+    for (let delay = 250; ; delay *= 2) {
+      try {
+        return await write();
+      } catch (err) {
+        if (delay > PERSIST_RETRY_MAX_DELAY_MS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        beforeRetry?.();
+      }
+    }
   }
 
   /** The request, only if it exists and belongs to the actor's tenant. */
