@@ -14,6 +14,7 @@ import { Client } from 'pg';
 import { demoChanges, startDemoTenant, type DemoTenant } from '../../bot/demo';
 import { demoSeeds } from '../../bot/graph/connect';
 import { openStore, type Store } from '../../bot/store';
+import { megan } from '../remediation/support/harness';
 import { FakeTeams } from '../support/fakeTeams';
 
 const TENANTS = 10;
@@ -33,7 +34,7 @@ describe('two Vigil processes on one PostgreSQL, ten tenants', function () {
   let schemaUrl: string;
   let schema: string;
   let dir: string;
-  const children: Array<{ proc: ChildProcess; worker: string }> = [];
+  const children: Array<{ proc: ChildProcess; worker: string; url: string }> = [];
 
   const doneRuns = async () => {
     const rows = await store.db.query<{ tenant_id: string; n: number }>(`SELECT tenant_id, count(*)::int AS n FROM scan_runs WHERE status = 'done' GROUP BY tenant_id`);
@@ -97,17 +98,17 @@ describe('two Vigil processes on one PostgreSQL, ten tenants', function () {
     };
     for (let i = 0; i < 2; i++) {
       const proc = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'vigilProcess.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const worker = await new Promise<string>((resolve, reject) => {
+      const { worker, url: botUrl } = await new Promise<{ worker: string; url: string }>((resolve, reject) => {
         let out = '';
         proc.stdout!.on('data', (d) => {
           out += d;
-          const m = /READY \S+ (\S+)/.exec(out);
-          if (m) resolve(m[1]);
+          const m = /READY (\S+) (\S+)/.exec(out);
+          if (m) resolve({ url: m[1], worker: m[2] });
         });
         proc.stderr!.on('data', (d) => (out += d));
         proc.on('exit', (code) => reject(new Error(`vigil process exited ${code}: ${out}`)));
       });
-      children.push({ proc, worker });
+      children.push({ proc, worker, url: botUrl });
     }
   });
 
@@ -131,6 +132,24 @@ describe('two Vigil processes on one PostgreSQL, ten tenants', function () {
     assert.equal((await store.watch.allAlerts()).length, 0);
     const workers = new Set((await store.watch.runs()).map((r) => r.worker));
     assert.equal(workers.size, 2, 'both processes took part');
+  });
+
+  it('a report link made by one process opens on the other (files and link key are in the database)', async () => {
+    const asker = new FakeTeams(children[0].url, demo.tenantId);
+    await asker.start();
+    try {
+      assert.equal((await asker.say(megan, `report for ${demo.tenant(demo.tenantId).organization.displayName}`, asker.channel())).status, 200);
+      const card = asker.sent.map((s) => s.activity.attachments?.[0]?.content).find((c) => c?.actions?.some((a: { type: string }) => a.type === 'Action.OpenUrl'));
+      assert.ok(card, `a card with a link: ${JSON.stringify(asker.sent.map((s) => s.activity)).slice(0, 1500)}`);
+      const link = new URL(card.actions.find((a: { type: string }) => a.type === 'Action.OpenUrl').url);
+      assert.equal(link.origin, children[0].url, 'made by the first process');
+      const other = new URL(link.pathname + link.search, children[1].url);
+      const res = await fetch(other);
+      assert.equal(res.status, 200, 'served by the second process');
+      assert.equal(Buffer.from(await res.arrayBuffer()).subarray(0, 5).toString(), '%PDF-');
+    } finally {
+      await asker.stop();
+    }
   });
 
   it('after changes, one process killed mid-scan: every tenant scanned once more, each change alerted exactly once', async () => {
