@@ -16,6 +16,8 @@ import { ApproverDirectory } from './remediation/approvers';
 import { AuditExports } from './remediation/auditTrail';
 import { ApprovalWorkflow, type WorkflowDeps } from './remediation/workflow';
 import { openStore, ReportFileStore, TeamsUserDirectory, type Store } from './store';
+import { PacingBudgetStore } from './store/pacingBudgets';
+import { sharedPacer } from './graph/pacing';
 import { VigilActivityHandler } from './teams/activityHandler';
 import { createAdapter, type AdapterOptions } from './teams/adapter';
 import { TeamsMessenger } from './teams/messenger';
@@ -25,7 +27,7 @@ import { LinkSigner, ReportDesk } from './report';
 import { AlertDelivery } from './chat/alerts';
 import { TenantDirectory } from './tenants/directory';
 import { readTenantsFile, registerTenants } from './tenants/bulk';
-import { Watchman } from './watch/watchman';
+import { quickIntervalOf, Watchman } from './watch/watchman';
 import { Tenancy } from './chat/tenancy';
 import { WatchCommands } from './chat/watchCommands';
 import { initTelemetry, observeApprovals } from './telemetry';
@@ -70,6 +72,9 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
   const { graph, demo } = connection;
 
   const store = await openStore({ databaseUrl: config.store.databaseUrl, dataDir: config.store.dataDir });
+  // Scale-out: every process on one PostgreSQL spends the same Graph budgets (bot/graph/pacing.ts header).
+  const budgets = store.db.kind === 'postgres' ? await new PacingBudgetStore(store.db).start() : undefined;
+  const unsharePacing = budgets ? sharedPacer().share(budgets) : undefined;
   // The tenants served: the home tenant, plus customer tenants registered in MSP mode.
   const directory = new TenantDirectory(store.tenants, graph.tenantId, (t) => connection.connectTenant(t), { excludedAccounts: config.checks?.excludedAccounts });
   const bulk = [
@@ -136,15 +141,20 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
   const doctor = async (tenantId: string) => doctorCard(await runDoctor(config, { demo, tenantId }));
   // Keeping watch: scheduled scans of every served tenant, alerts to their channels.
   const alertDelivery = new AlertDelivery({ store, messenger, tenantName: (t) => directory.name(t), isApprover: (t, u) => approvers.isApprover(t, u), log, now });
+  const scheduleOf = (t: { tenantId: string; settings: { scanIntervalMinutes?: number } }) => ({
+    intervalMinutes: t.settings.scanIntervalMinutes ?? config.watch.intervalMinutes,
+    quickIntervalMinutes: config.watch.quickIntervalMinutes,
+  });
   const watchman = new Watchman({
     store,
     runner: checks,
-    tenants: async () =>
-      (await directory.refresh()).map((t) => ({ tenantId: t.tenantId, intervalMinutes: t.settings.scanIntervalMinutes ?? config.watch.intervalMinutes, alertsPaused: t.alertsPaused })),
+    tenants: async () => (await directory.refresh()).map((t) => ({ tenantId: t.tenantId, ...scheduleOf(t), alertsPaused: t.alertsPaused })),
     alerts: alertDelivery,
     log,
     now,
     leaseMs: config.watch.leaseSeconds * 1000,
+    // Scheduled scans read users through /users/delta from a snapshot in the database; chat reads Graph.
+    incrementalUsers: true,
   });
   // MSP mode: which tenant a question is about; the provider's approvers see every customer tenant.
   const tenancy = new Tenancy(directory, (userId) => approvers.isApprover(directory.homeTenantId, userId));
@@ -156,6 +166,10 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
     scanNow: async (tenantId) => {
       await store.watch.makeDue(tenantId, now());
       await watchman.tick();
+    },
+    schedule: async (tenantId) => {
+      const s = scheduleOf({ tenantId, settings: (await directory.get(tenantId))?.settings ?? {} });
+      return { ...s, quickIntervalMinutes: quickIntervalOf({ tenantId, alertsPaused: false, ...s }) };
     },
     now,
   });
@@ -210,6 +224,8 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
       clearInterval(timer);
       await watchman.stop();
       await server.close();
+      unsharePacing?.();
+      await budgets?.stop();
       await store.close();
       await connection.close();
       await telemetry?.shutdown();

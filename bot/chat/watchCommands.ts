@@ -33,6 +33,8 @@ export interface WatchCommandDeps {
   isApprover(tenantId: string, userId: string): Promise<boolean>;
   /** Make a tenant's scan due now and run the watch once (returns when the scan is done). */
   scanNow(tenantId: string): Promise<void>;
+  /** Minutes between full scans, and between quick scans of the cheap checks (0: none, as in effect). */
+  schedule?(tenantId: string): Promise<{ intervalMinutes: number; quickIntervalMinutes: number }>;
   now?: () => Date;
 }
 
@@ -67,6 +69,7 @@ export class WatchCommands {
   private async pauseOrResume(ctx: ChatContext, pause: boolean): Promise<Card> {
     if (!(await this.deps.isApprover(ctx.tenantId, ctx.user.id))) return onlyApprovers(pause ? 'pause alerts' : 'resume alerts');
     await this.deps.directory.setAlertsPaused(ctx.tenantId, pause, ctx.user.id, this.now());
+    this.deps.tenancy.forget();
     await this.deps.store.audit.append({ tenantId: ctx.tenantId, actorId: ctx.user.id, actorName: ctx.user.name, event: pause ? 'alerts-paused' : 'alerts-resumed' }, this.now());
     const name = await this.deps.directory.name(ctx.tenantId);
     return pause
@@ -81,8 +84,10 @@ export class WatchCommands {
     const history = await this.deps.store.watch.alertHistory(ctx.tenantId, 5);
     const runs = (await this.deps.store.watch.runs(ctx.tenantId)).slice(-1);
     const channel = alerts ?? approvals;
+    const schedule = await this.deps.schedule?.(ctx.tenantId);
     const facts = [
       { title: 'Alerts', value: tenant?.alertsPaused ? 'Paused' : 'On' },
+      ...(schedule ? [{ title: 'Scans', value: scheduleText(schedule.intervalMinutes, schedule.quickIntervalMinutes) }] : []),
       { title: 'Posted to', value: channel ? `${literal(channel.name ?? 'a channel')}${alerts ? '' : ' (the approvals channel)'}${channel.unreachableSince ? ' — UNREACHABLE' : ''}` : 'Nowhere yet: say "@Vigil use this channel for alerts" in a channel' },
       { title: 'Last scan', value: runs[0] ? `${runs[0].startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC (${runs[0].status})` : 'Not yet' },
       ...history.map((a, i) => ({
@@ -124,6 +129,7 @@ export class WatchCommands {
       .trim();
     if (!id || !name) return messageCard('Say it like this', '"add tenant Contoso 00000000-0000-0000-0000-000000000000": a name, then the tenant id.', 'warning');
     const outcome = await this.deps.directory.add({ tenantId: id, displayName: name.slice(0, 80), addedBy: ctx.user.id, now: this.now() });
+    this.deps.tenancy.forget();
     if (outcome === 'name-taken') return messageCard('That name is taken', `Another tenant is already called ${literal(name)}.`, 'warning');
     await this.deps.store.audit.append({ tenantId: id.toLowerCase(), actorId: ctx.user.id, actorName: ctx.user.name, event: 'tenant-added', detail: { name } }, this.now());
     return messageCard(
@@ -140,6 +146,7 @@ export class WatchCommands {
     const tenant = (await this.deps.directory.list()).find((t) => !t.isHome && (t.tenantId === wanted || t.displayName.toLowerCase() === wanted));
     if (!tenant) return messageCard('No such tenant', `I do not watch a tenant called ${literal(wanted)}.`, 'warning');
     await this.deps.directory.remove(tenant.tenantId);
+    this.deps.tenancy.forget();
     await this.deps.store.audit.append({ tenantId: tenant.tenantId, actorId: ctx.user.id, actorName: ctx.user.name, event: 'tenant-removed', detail: { name: tenant.displayName } }, this.now());
     return messageCard(`Removed ${literal(tenant.displayName)}`, 'No more scans or alerts for it. Its history stays in the audit trail.', 'default');
   }
@@ -178,6 +185,12 @@ export class WatchCommands {
     }));
     return tenantsCard('Which tenants need attention', 'Worst first, from the latest scheduled scans.', rows);
   }
+}
+
+/** "Every 60 minutes; new admins, MFA gaps, baseline policies and audit logging every 15". */
+function scheduleText(full: number, quick: number): string {
+  const every = (m: number) => (m % 60 === 0 ? `every ${m === 60 ? 'hour' : `${m / 60} hours`}` : `every ${m} minutes`);
+  return quick ? `All checks ${every(full)}; admins, missing MFA, baseline policies and audit logging ${every(quick)}` : `All checks ${every(full)}`;
 }
 
 function onlyApprovers(what: string): Card {

@@ -39,6 +39,8 @@ export const adminsCount: Check<AdminsCountReads, AdminsCountData> = {
     new RegExp(String.raw`\bglobal\s+${ADMINS}\b`),
     new RegExp(String.raw`\bwho\s+(?:has|have)\s+admin(?:istrator)?\s+(?:rights|access|roles?)\b`),
   ],
+  // A few requests at any size: checked between full scans too.
+  frequent: true,
   reads: [
     { request: 'GET /roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq …&$expand=principal (in $batch)', permission: 'RoleManagement.Read.Directory' },
     { request: 'GET /roleManagement/directory/roleEligibilityScheduleInstances?$filter=… (in $batch)', permission: 'RoleEligibilitySchedule.Read.Directory', licence: 'Microsoft Entra ID P2 (PIM)' },

@@ -43,6 +43,8 @@ export const auditLog: Check<AuditLogReads, AuditLogData> = {
     /\baudit logging\b/,
     /\bunified audit\b/,
   ],
+  // A few requests at any size: checked between full scans too.
+  frequent: true,
   reads: [
     { request: 'GET /security/secureScores?$top=1 (control mip_search_auditlog)', permission: 'SecurityEvents.Read.All' },
     { request: 'GET /security/secureScoreControlProfiles', permission: 'SecurityEvents.Read.All' },

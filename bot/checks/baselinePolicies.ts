@@ -60,6 +60,8 @@ export const baselinePolicies: Check<BaselinePoliciesReads, BaselinePoliciesData
     /\bconditional\s+access\b/,
     /\bca\s+polic(?:y|ies)\b/,
   ],
+  // A few requests at any size: checked between full scans too.
+  frequent: true,
   reads: [
     { request: 'GET /policies/identitySecurityDefaultsEnforcementPolicy', permission: 'Policy.Read.All' },
     { request: 'GET /identity/conditionalAccess/policies', permission: 'Policy.Read.All', licence: 'Microsoft Entra ID P1' },

@@ -37,6 +37,9 @@ export const CHECKS: Check[] = [
   baselinePolicies,
 ] as Check[];
 
+/** The checks a quick scan runs between full scans: each says so itself (`frequent`). */
+export const QUICK_CHECKS: Check[] = CHECKS.filter((c) => c.frequent);
+
 export function findCheck(id: string): Check | undefined {
   return CHECKS.find((c) => c.id === id);
 }

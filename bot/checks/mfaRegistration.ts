@@ -70,6 +70,8 @@ export const mfaRegistration: Check<MfaRegistrationReads, MfaRegistrationData> =
     // mfa status / mfa report / mfa registration / mfa gaps / check mfa
     new RegExp(String.raw`(?:\b${MFA}\b.*\b(?:status|report|registration|registered|gaps?|coverage|audit|list)\b|^(?:check|show|audit)\s+${MFA}\b|^${MFA}$)`),
   ],
+  // A few requests at any size: checked between full scans too.
+  frequent: true,
   reads: [
     { request: `GET ${REPORT}?$filter=isMfaRegistered eq false`, permission: 'AuditLog.Read.All', licence: 'Microsoft Entra ID P1' },
     { request: 'GET /users?$filter=id in (…) (in $batch)', permission: 'User.Read.All' },

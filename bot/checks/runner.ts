@@ -36,10 +36,12 @@ export class CheckRunner {
 
   /**
    * Several checks at once (a scan, the posture card) with their identical Graph reads made once.
-   * `fresh` reads everything anew (scheduled scans); otherwise cached answers are reused.
+   * `fresh` reads everything anew (scheduled scans); otherwise cached answers are reused. With
+   * `fresh`, `graphView` may wrap the tenant's Graph (scheduled scans read users from a snapshot).
    */
-  async runAll(checks: Check[], tenantId: string, opts: { fresh?: boolean; concurrency?: number } = {}): Promise<CheckResult[]> {
-    const graph = opts.fresh ? withSharedReads(this.graphFor(tenantId)) : this.sharedGraph(tenantId);
+  async runAll(checks: Check[], tenantId: string, opts: { fresh?: boolean; concurrency?: number; graphView?: (graph: GraphApi, tenantId: string) => GraphApi } = {}): Promise<CheckResult[]> {
+    const tenantGraph = () => (opts.graphView ? opts.graphView(this.graphFor(tenantId), tenantId) : this.graphFor(tenantId));
+    const graph = opts.fresh ? withSharedReads(tenantGraph()) : this.sharedGraph(tenantId);
     const results: CheckResult[] = new Array(checks.length);
     let next = 0;
     const worker = async () => {

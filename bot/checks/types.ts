@@ -93,6 +93,11 @@ export interface Check<R = unknown, D = unknown> {
   /** Phrases (on lower-cased, punctuation-free text) that ask for this check in chat. */
   questions: RegExp[];
   reads: GraphRead[];
+  /**
+   * Cheap enough to run between full scans (SCAN_QUICK_INTERVAL): a few requests whatever the
+   * tenant's size, and at most a page or two of the reports budget. Quick scans run only these.
+   */
+  frequent?: boolean;
   /** Fetch what the check needs; failures of optional reads become gaps inside R, never a thrown error. */
   read(ctx: CheckContext): Promise<R>;
   /** Pure: the same reads give the same result. */

@@ -6,6 +6,7 @@
 import { guidFrom, outlookId } from './ids';
 import { PASSWORD_METHOD_ID, ROLE_TEMPLATE_IDS, roleAssignmentId } from './seed';
 import type { DemoTenantState } from './state';
+export { synchronizationReset } from './routes/usersDelta';
 
 export interface NewJoiner {
   id?: string;
@@ -38,6 +39,11 @@ export function addJoinerWithoutMfa(state: DemoTenantState, now: Date, j: NewJoi
     inboxRules: [],
   });
   return id;
+}
+
+/** Someone deleted a user (a leaver): gone from /users; /users/delta reports it removed. */
+export function removeUser(state: DemoTenantState, userId: string): void {
+  if (!state.removeUser(userId)) throw new Error(`demo tenant ${state.id} has no user ${userId}`);
 }
 
 /** Give a user an Authenticator registration (they fixed it). */

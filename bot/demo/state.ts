@@ -141,6 +141,15 @@ export class DemoTenantState {
     this.upnIndex.set(rec.user.userPrincipalName.toLowerCase(), rec.user.id.toLowerCase());
   }
 
+  /** Delete a user (gone from every listing; their role assignments and memberships stay as dangling ids). */
+  removeUser(id: string): boolean {
+    const rec = this.userRecords.get(id.toLowerCase());
+    if (!rec) return false;
+    this.userRecords.delete(id.toLowerCase());
+    this.upnIndex.delete(rec.user.userPrincipalName.toLowerCase());
+    return true;
+  }
+
   /** Graph accepts either the object id or the UPN in /users/{id | userPrincipalName}. */
   findUser(idOrUpn: string): DemoUserRecord | undefined {
     const key = idOrUpn.toLowerCase();

@@ -3,6 +3,7 @@ import { AuditLog } from './audit';
 import { CardRefStore } from './cardRefs';
 import { ChannelStore } from './channels';
 import { openDatabase, type Database, type DatabaseOptions } from './db';
+import { DirectoryUserStore } from './directoryUsers';
 import { TenantStore } from './tenants';
 import { WatchStore } from './watch';
 
@@ -10,6 +11,7 @@ export * from './approvals';
 export * from './audit';
 export * from './cardRefs';
 export * from './channels';
+export * from './directoryUsers';
 export * from './reportFiles';
 export * from './tenants';
 export * from './watch';
@@ -23,6 +25,8 @@ export interface Store {
   cardRefs: CardRefStore;
   tenants: TenantStore;
   watch: WatchStore;
+  /** The delta-synced users snapshot per tenant (scheduled scans read users from it). */
+  directoryUsers: DirectoryUserStore;
   close(): Promise<void>;
 }
 
@@ -36,6 +40,7 @@ export async function openStore(opts: DatabaseOptions): Promise<Store> {
     cardRefs: new CardRefStore(db),
     tenants: new TenantStore(db),
     watch: new WatchStore(db),
+    directoryUsers: new DirectoryUserStore(db),
     close: () => db.close(),
   };
 }

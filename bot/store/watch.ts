@@ -9,9 +9,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from './db';
 
+export type ScanKind = 'full' | 'quick';
+
 export interface ScanClaim {
   tenantId: string;
   runId: number;
+  /** full: every check; quick: only the cheap ones, between full scans. A due full scan wins. */
+  kind: ScanKind;
 }
 
 export interface StoredFinding {
@@ -65,17 +69,21 @@ export class WatchStore {
     await this.db.query(`DELETE FROM scan_jobs WHERE NOT (tenant_id = ANY($1::text[]))`, [tenantIds.map((t) => t.toLowerCase())]);
   }
 
-  /** Claim one due job (oldest first) for `leaseMs`, or nothing when none is due. */
+  /**
+   * Claim one due job (oldest first) for `leaseMs`, or nothing when none is due. One lock per
+   * tenant covers both kinds, so a tenant's full and quick scans never overlap.
+   */
   async claimDue(worker: string, now: Date, leaseMs: number): Promise<ScanClaim | undefined> {
     return this.db.transaction(async (tx) => {
-      const due = await tx.query<{ tenant_id: string }>(
-        `SELECT tenant_id FROM scan_jobs
-          WHERE next_run_at <= $1 AND (locked_until IS NULL OR locked_until < $1)
-          ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      const due = await tx.query<{ tenant_id: string; full: boolean }>(
+        `SELECT tenant_id, next_run_at <= $1 AS full FROM scan_jobs
+          WHERE (next_run_at <= $1 OR quick_next_run_at <= $1) AND (locked_until IS NULL OR locked_until < $1)
+          ORDER BY LEAST(next_run_at, COALESCE(quick_next_run_at, next_run_at)) LIMIT 1 FOR UPDATE SKIP LOCKED`,
         [now],
       );
       if (!due.length) return undefined;
       const tenantId = due[0].tenant_id;
+      const kind: ScanKind = due[0].full ? 'full' : 'quick';
       await tx.query(`UPDATE scan_jobs SET locked_by = $2, locked_until = $3, last_started_at = $4 WHERE tenant_id = $1`, [
         tenantId,
         worker,
@@ -83,10 +91,10 @@ export class WatchStore {
         now,
       ]);
       const run = await tx.query<{ id: number }>(
-        `INSERT INTO scan_runs (tenant_id, worker, started_at, status) VALUES ($1,$2,$3,'running') RETURNING id`,
-        [tenantId, worker, now],
+        `INSERT INTO scan_runs (tenant_id, worker, started_at, status, kind) VALUES ($1,$2,$3,'running',$4) RETURNING id`,
+        [tenantId, worker, now, kind],
       );
-      return { tenantId, runId: Number(run[0].id) };
+      return { tenantId, runId: Number(run[0].id), kind };
     });
   }
 
@@ -103,7 +111,10 @@ export class WatchStore {
     claim: ScanClaim;
     worker: string;
     now: Date;
+    /** When this kind of scan is next due. */
     nextRunAt: Date;
+    /** After a full scan: when the next quick scan is due (null: none before the next full scan). */
+    nextQuickRunAt?: Date | null;
     current: CurrentFinding[];
     /** Checks whose reads succeeded: only their missing findings count as resolved. */
     completeChecks: string[];
@@ -165,11 +176,18 @@ export class WatchStore {
         await tx.query(`UPDATE findings SET last_alerted_at = $3 WHERE tenant_id = $1 AND key = ANY($2::text[])`, [claim.tenantId, toAlert, now]);
         alert = { id, tenantId: claim.tenantId, scanRunId: claim.runId, createdAt: now, findingKeys: toAlert, status: 'pending', attempts: 0, sentAt: null, messageRef: null, error: null };
       }
-      await tx.query(`UPDATE scan_jobs SET locked_by = NULL, locked_until = NULL, last_finished_at = $2, next_run_at = $3, last_error = NULL WHERE tenant_id = $1`, [
-        claim.tenantId,
-        now,
-        input.nextRunAt,
-      ]);
+      if (claim.kind === 'quick') {
+        await tx.query(`UPDATE scan_jobs SET locked_by = NULL, locked_until = NULL, last_finished_at = $2, quick_next_run_at = $3, last_error = NULL WHERE tenant_id = $1`, [
+          claim.tenantId,
+          now,
+          input.nextRunAt,
+        ]);
+      } else {
+        await tx.query(
+          `UPDATE scan_jobs SET locked_by = NULL, locked_until = NULL, last_finished_at = $2, next_run_at = $3, quick_next_run_at = $4, last_error = NULL WHERE tenant_id = $1`,
+          [claim.tenantId, now, input.nextRunAt, input.nextQuickRunAt ?? null],
+        );
+      }
       await tx.query(`UPDATE scan_runs SET status = 'done', finished_at = $2, summary = $3::jsonb WHERE id = $1`, [claim.runId, now, JSON.stringify({ ...input.summary, alerted: alert ? toAlert.length : 0, new: newKeys.length, baseline })]);
       return { alert, newKeys, baseline };
     });
@@ -177,7 +195,8 @@ export class WatchStore {
 
   /** A scan that failed as a whole: release the job so it is retried after `retryAt`. */
   async failScan(claim: ScanClaim, worker: string, error: string, now: Date, retryAt: Date): Promise<void> {
-    await this.db.query(`UPDATE scan_jobs SET locked_by = NULL, locked_until = NULL, last_error = $3, next_run_at = $4 WHERE tenant_id = $1 AND locked_by = $2`, [
+    const due = claim.kind === 'quick' ? 'quick_next_run_at' : 'next_run_at';
+    await this.db.query(`UPDATE scan_jobs SET locked_by = NULL, locked_until = NULL, last_error = $3, ${due} = $4 WHERE tenant_id = $1 AND locked_by = $2`, [
       claim.tenantId,
       worker,
       error.slice(0, 500),
@@ -186,12 +205,12 @@ export class WatchStore {
     await this.db.query(`UPDATE scan_runs SET status = 'failed', finished_at = $2, summary = $3::jsonb WHERE id = $1`, [claim.runId, now, JSON.stringify({ error: error.slice(0, 500) })]);
   }
 
-  async runs(tenantId?: string): Promise<Array<{ id: number; tenantId: string; worker: string; startedAt: Date; status: string; summary: Record<string, unknown> }>> {
+  async runs(tenantId?: string): Promise<Array<{ id: number; tenantId: string; worker: string; kind: ScanKind; startedAt: Date; status: string; summary: Record<string, unknown> }>> {
     const rows = await this.db.query<Record<string, unknown>>(
       tenantId ? `SELECT * FROM scan_runs WHERE tenant_id = $1 ORDER BY id` : `SELECT * FROM scan_runs ORDER BY id`,
       tenantId ? [tenantId.toLowerCase()] : [],
     );
-    return rows.map((r) => ({ id: Number(r.id), tenantId: String(r.tenant_id), worker: String(r.worker), startedAt: date(r.started_at)!, status: String(r.status), summary: (r.summary ?? {}) as Record<string, unknown> }));
+    return rows.map((r) => ({ id: Number(r.id), tenantId: String(r.tenant_id), worker: String(r.worker), kind: r.kind === 'quick' ? ('quick' as const) : ('full' as const), startedAt: date(r.started_at)!, status: String(r.status), summary: (r.summary ?? {}) as Record<string, unknown> }));
   }
 
   async findings(tenantId: string, keys?: string[]): Promise<StoredFinding[]> {

@@ -86,4 +86,12 @@ export const WATCH_MIGRATIONS: Array<{ version: number; sql: string }> = [
       ALTER TABLE channels ADD COLUMN unreachable_since timestamptz;
     `,
   },
+  {
+    // Quick scans between full scans (the cheap checks, SCAN_QUICK_INTERVAL).
+    version: 102,
+    sql: `
+      ALTER TABLE scan_jobs ADD COLUMN quick_next_run_at timestamptz;
+      ALTER TABLE scan_runs ADD COLUMN kind text NOT NULL DEFAULT 'full';
+    `,
+  },
 ];

@@ -9,12 +9,17 @@ import { randomBytes } from 'node:crypto';
 import type { CheckRunner } from '../checks';
 import type { AlertRecord, Store } from '../store';
 import { scanTenant } from './scanner';
+import type { GraphApi } from '../graph/api';
+import { withUserSnapshot } from '../graph/userSnapshot';
 import { newRequestId, withLogContext } from '../log';
 import { traceScan } from '../telemetry';
 
 export interface WatchedTenant {
   tenantId: string;
+  /** Minutes between full scans (every check). */
   intervalMinutes: number;
+  /** Minutes between quick scans (the cheap checks) in between; 0 or absent: none. */
+  quickIntervalMinutes?: number;
   alertsPaused: boolean;
 }
 
@@ -40,8 +45,19 @@ export interface WatchmanDeps {
   /** Wait before retrying a scan that failed as a whole. */
   retryMs?: number;
   worker?: string;
+  /**
+   * Read users incrementally: each scan syncs the tenant's users snapshot through `/users/delta`
+   * once and serves the checks' user listings from it (bot/graph/userSnapshot.ts). Off by default.
+   */
+  incrementalUsers?: boolean;
   /** Test seam: runs after the scan's Graph reads, before its results are committed. */
   beforeCommit?: (tenantId: string) => Promise<void>;
+}
+
+/** Quick scans only make sense more often than full ones: otherwise none (0). */
+export function quickIntervalOf(t: WatchedTenant): number {
+  const quick = t.quickIntervalMinutes ?? 0;
+  return quick > 0 && quick < t.intervalMinutes ? quick : 0;
 }
 
 export class Watchman {
@@ -60,6 +76,8 @@ export class Watchman {
     const tenants = await this.deps.tenants();
     for (const t of tenants) await this.deps.store.watch.ensureJob(t.tenantId, this.now());
     await this.deps.store.watch.removeJobsExcept(tenants.map((t) => t.tenantId));
+    // A tenant no longer watched keeps no copy of its directory.
+    if (this.deps.incrementalUsers) await this.deps.store.directoryUsers.forgetExcept(tenants.map((t) => t.tenantId));
     return tenants;
   }
 
@@ -76,21 +94,22 @@ export class Watchman {
       await withLogContext({ scanId, tenantId: claim.tenantId }, () =>
         traceScan(claim.tenantId, scanId, async () => {
           try {
-            const outcome = await scanTenant(this.deps.runner, claim.tenantId);
+            const outcome = await scanTenant(this.deps.runner, claim.tenantId, { graphView: this.graphView(), quick: claim.kind === 'quick' });
             await this.deps.beforeCommit?.(claim.tenantId);
             const now = this.now();
             const committed = await this.deps.store.watch.commitScan({
               claim,
               worker: this.worker,
               now,
-              nextRunAt: new Date(now.getTime() + tenant.intervalMinutes * 60_000),
+              nextRunAt: new Date(now.getTime() + (claim.kind === 'quick' ? quickIntervalOf(tenant) : tenant.intervalMinutes) * 60_000),
+              nextQuickRunAt: quickIntervalOf(tenant) ? new Date(now.getTime() + quickIntervalOf(tenant) * 60_000) : null,
               current: outcome.current,
               completeChecks: outcome.completeChecks,
               alertsPaused: tenant.alertsPaused,
               summary: { findings: outcome.current.length, checks: outcome.results.length, incomplete: outcome.results.length - outcome.completeChecks.length },
             });
             if (committed === 'lost') this.deps.log.warn({ tenantId: claim.tenantId, worker: this.worker }, 'scan lease lost; results discarded');
-            else this.deps.log.info({ tenantId: claim.tenantId, findings: outcome.current.length, newFindings: committed.newKeys.length, alerted: committed.alert?.findingKeys.length ?? 0 }, 'scan done');
+            else this.deps.log.info({ tenantId: claim.tenantId, kind: claim.kind, findings: outcome.current.length, newFindings: committed.newKeys.length, alerted: committed.alert?.findingKeys.length ?? 0 }, 'scan done');
             scans++;
             return committed === 'lost' ? 'lost' : 'done';
           } catch (err) {
@@ -104,6 +123,12 @@ export class Watchman {
     }
     await this.deliverPending();
     return scans;
+  }
+
+  /** The scan's view of a tenant's Graph: users from the delta-synced snapshot when enabled. */
+  private graphView(): ((graph: GraphApi, tenantId: string) => GraphApi) | undefined {
+    if (!this.deps.incrementalUsers) return undefined;
+    return (graph, tenantId) => withUserSnapshot(graph, this.deps.store.directoryUsers, { tenantId, now: this.now, log: this.deps.log });
   }
 
   async deliverPending(): Promise<number> {

@@ -150,6 +150,7 @@ describe('MSP mode: several tenants, one Vigil', function () {
     const settings = await ask(home, megan, 'alert settings for Contoso');
     assert.match(textOf(settings), /Alert settings for Contoso/);
     assert.match(textOf(settings), /sent/);
+    assert.match(textOf(settings), /All checks every hour; admins, missing MFA, baseline policies and audit logging every 15 minutes/, 'the schedule (SCAN_INTERVAL, SCAN_QUICK_INTERVAL)');
     const ranking = await ask(home, megan, 'which tenants need attention?');
     assert.match(textOf(ranking), /Contoso[\s\S]*Fabrikam|Fabrikam[\s\S]*Contoso/);
     assert.match(textOf(ranking), /Northwind Dental Care/);

@@ -7,11 +7,12 @@ import { orgRoutes } from './org';
 import { roleRoutes } from './roles';
 import { securityRoutes } from './security';
 import { userRoutes } from './users';
+import { usersDeltaRoutes } from './usersDelta';
 
 export type { RouteDef } from './common';
 
 /** Order matters only where a literal and a parameter compete (`/users/$count` before `/users/{userId}`). */
-export const ROUTES: RouteDef[] = [...userRoutes, ...authMethodRoutes, ...roleRoutes, ...mailRoutes, ...orgRoutes, ...securityRoutes];
+export const ROUTES: RouteDef[] = [...usersDeltaRoutes, ...userRoutes, ...authMethodRoutes, ...roleRoutes, ...mailRoutes, ...orgRoutes, ...securityRoutes];
 
 /** Every application permission some route accepts: what 'all' grants. */
 export const ALL_PERMISSIONS: string[] = [...new Set(ROUTES.flatMap((r) => r.permissions))].sort();
