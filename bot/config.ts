@@ -103,6 +103,9 @@ const EnvSchema = z.object({
   SCAN_QUICK_INTERVAL: optionalString
     .transform((v) => (v === undefined ? 15 : Number(v)))
     .refine((n) => Number.isFinite(n) && n >= 0, { message: 'must be a number of minutes (0 turns quick scans off)' }),
+  SCAN_CONCURRENCY: optionalString
+    .transform((v) => (v === undefined ? 10 : Number(v)))
+    .refine((n) => Number.isInteger(n) && n >= 1 && n <= 100, { message: 'must be a whole number of tenants from 1 to 100' }),
   SCAN_POLL_SECONDS: optionalString
     .transform((v) => (v === undefined ? 30 : Number(v)))
     .refine((n) => Number.isFinite(n) && n >= 0, { message: 'must be a number of seconds (0 turns scheduled scans off)' }),
@@ -183,7 +186,7 @@ export interface VigilConfig {
   /** OpenTelemetry export to Azure Monitor (APPLICATIONINSIGHTS_CONNECTION_STRING); undefined = not exported. */
   telemetry: { connectionString?: string };
   /** Scheduled scans: minutes between scans of a tenant; how often a process looks for due scans (0 = never). */
-  watch: { intervalMinutes: number; quickIntervalMinutes: number; pollSeconds: number; leaseSeconds: number; tenantsFile?: string };
+  watch: { intervalMinutes: number; quickIntervalMinutes: number; concurrency: number; pollSeconds: number; leaseSeconds: number; tenantsFile?: string };
   /** Demo mode: how many demo tenants (the first is the home tenant; more = MSP customers). */
   demoTenants: number;
   /** Posture checks: break-glass accounts, countries, sign-in window, the optional Exchange Online reader. */
@@ -276,7 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VigilConfig {
     store: { databaseUrl: e.DATABASE_URL, dataDir: e.DATA_DIR },
     logLevel: e.LOG_LEVEL,
     telemetry: { connectionString: e.APPLICATIONINSIGHTS_CONNECTION_STRING },
-    watch: { intervalMinutes: e.SCAN_INTERVAL, quickIntervalMinutes: e.SCAN_QUICK_INTERVAL, pollSeconds: e.SCAN_POLL_SECONDS, leaseSeconds: e.SCAN_LEASE_SECONDS, tenantsFile: e.TENANTS_FILE },
+    watch: { intervalMinutes: e.SCAN_INTERVAL, quickIntervalMinutes: e.SCAN_QUICK_INTERVAL, concurrency: e.SCAN_CONCURRENCY, pollSeconds: e.SCAN_POLL_SECONDS, leaseSeconds: e.SCAN_LEASE_SECONDS, tenantsFile: e.TENANTS_FILE },
     demoTenants: e.DEMO_TENANTS,
     checks: {
       excludedAccounts: e.EXCLUDED_ACCOUNTS.map((v) => v.toLowerCase()),

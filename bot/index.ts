@@ -153,6 +153,7 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
     log,
     now,
     leaseMs: config.watch.leaseSeconds * 1000,
+    concurrency: config.watch.concurrency,
     // Scheduled scans read users through /users/delta from a snapshot in the database; chat reads Graph.
     incrementalUsers: true,
   });

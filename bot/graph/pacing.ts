@@ -23,6 +23,22 @@
  * the mailbox's concurrency slots), waiting for each before reserving the next: a tenant with a
  * long queue therefore cannot hold app-wide budget it is not yet allowed to use, which keeps
  * tenants fair in MSP mode.
+ *
+ * Scale-out (several Vigil processes of one app registration on one PostgreSQL): the budgets are
+ * Graph's per app, not per process, so they are shared through the database (`share`, with
+ * bot/store/pacingBudgets.ts) — designed for:
+ *  - reports (5 / 10 s per tenant, 122 / 10 s per app: ≤ 12.2 requests/s in all) and identity
+ *    protection / Conditional Access (1 / s per tenant): one shared token bucket per scope in a
+ *    table, one atomic UPDATE per request (a round trip of ~1 ms, at most ~13 + 1 per tenant per s);
+ *  - identity RU and writes per tenant (3,500–8,000 RU / 10 s; 3,000 writes / 150 s): shared
+ *    buckets too, but spent in leases of 2.5% of the bucket (≤ 200 RU) that a process uses within
+ *    500 ms, so a 100k-user scan costs a few round trips per second, not one per request;
+ *  - the high-volume app-wide budgets (global 130,000 / 10 s, identity 150,000 RU / 20 s, writes
+ *    35,000 / 5 min): split evenly among the live processes (each heartbeats every 5 s; each uses
+ *    capacity / N), no round trip at all;
+ *  - Outlook per mailbox (10,000 / 10 min, 4 concurrent) stays per process: a mailbox is read by the
+ *    process scanning its tenant, a handful of times per scan.
+ * Embedded PGlite means one process: its in-memory buckets are the whole truth.
  */
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 
@@ -214,7 +230,7 @@ export class TokenBucket {
   }
 
   static of(rate: Rate, now: number, headroom = 0): TokenBucket {
-    return new TokenBucket(usableCapacity(rate.capacity, headroom), usableRate(rate, headroom), now);
+    return new TokenBucket(usableCapacity(rate.capacity, headroom, rate), usableRate(rate, headroom), now);
   }
 
   level(now: number): number {
@@ -252,7 +268,7 @@ export class TokenBucket {
   /** Change the size (tenant size learnt later); keeps what is already spent. */
   resize(rate: Rate, now: number, headroom = 0): void {
     this.refill(now);
-    const capacity = usableCapacity(rate.capacity, headroom);
+    const capacity = usableCapacity(rate.capacity, headroom, rate);
     this.tokens += capacity - this.capacity;
     this.capacity = capacity;
     this.ratePerMs = usableRate(rate, headroom);
@@ -266,10 +282,23 @@ export class TokenBucket {
   }
 }
 
-/** Keep a little of each bucket in reserve (≥ 1 token) so arrival jitter never tips Graph over. */
-function usableCapacity(capacity: number, headroom: number): number {
+/**
+ * Time a request may arrive early or late at Graph relative to its turn here (a busy event loop,
+ * a $batch, a pause of the embedded database). 250 ms still let 233 of 8,233 report requests be
+ * refused in the 500-tenant benchmark on a loaded 2-core machine; a second's refill in reserve
+ * costs about a second once (13 of the 122 app-wide report tokens), and nothing per tenant.
+ */
+const JITTER_MS = 1000;
+
+/**
+ * Keep a little of each bucket in reserve so arrival jitter never tips Graph over: ≥ 1 token,
+ * `headroom` of the capacity, and what refills in JITTER_MS (13 of the 122 app-wide report
+ * requests: at 12.2/s, 2 and then 4 tokens were too few on a loaded 2-core machine).
+ */
+function usableCapacity(capacity: number, headroom: number, rate?: Rate): number {
   if (headroom <= 0) return capacity;
-  return Math.max(1, capacity - Math.max(1, Math.ceil(capacity * headroom)));
+  const jitter = rate ? Math.ceil((rate.capacity / rate.windowMs) * JITTER_MS) : 0;
+  return Math.max(1, capacity - Math.max(1, Math.ceil(capacity * headroom), jitter));
 }
 
 /**
@@ -312,6 +341,148 @@ class Slots {
   }
 }
 
+// --- budgets shared by several processes --------------------------------------------------------
+
+/** A shared token bucket's shape: holds `capacity` tokens, refills `perSecond`. */
+export interface SharedRate {
+  capacity: number;
+  perSecond: number;
+}
+
+/**
+ * Token buckets every Vigil process of the app spends from (PostgreSQL: bot/store/pacingBudgets.ts).
+ * Same reservation semantics as TokenBucket: the level may go below zero.
+ */
+export interface SharedBudgets {
+  /** Take `cost` tokens of bucket `key`; resolves to how long (ms) the caller must wait before sending. */
+  reserve(key: string, rate: SharedRate, cost: number): Promise<number>;
+  /** Graph said "wait `waitMs`" on this bucket: nothing goes before, then one request's worth. */
+  block(key: string, rate: SharedRate, waitMs: number): Promise<void>;
+  /** Live processes sharing the app's budgets, this one included (≥ 1). */
+  liveProcesses(): number;
+}
+
+/** What the pacer's stages take from: a local TokenBucket or a shared one. */
+interface Budget {
+  /** Take `cost`; the time (ms, local clock) from which the caller may send. */
+  reserve(cost: number, now: number): number | Promise<number>;
+  block(until: number, now: number): void;
+  blockedTill(): number;
+}
+
+function sharedRate(rate: Rate, headroom: number): SharedRate {
+  return { capacity: usableCapacity(rate.capacity, headroom, rate), perSecond: usableRate(rate, headroom) * 1000 };
+}
+
+/**
+ * A bucket kept in the shared store, one round trip per reservation. If the store fails (the
+ * database restarting), the request is paced by a local bucket instead of failing the scan.
+ */
+class SharedBucket implements Budget {
+  private blockedUntil = 0;
+  private local: TokenBucket;
+  private shape: SharedRate;
+
+  constructor(
+    private readonly budgets: SharedBudgets,
+    private readonly key: string,
+    rate: Rate,
+    private readonly headroom: number,
+    private readonly clock: () => number,
+  ) {
+    this.shape = sharedRate(rate, headroom);
+    this.local = TokenBucket.of(rate, clock(), headroom);
+  }
+
+  async reserve(cost: number, now: number): Promise<number> {
+    try {
+      const waitMs = await this.budgets.reserve(this.key, this.shape, cost);
+      // The wait counts from the answer (the store computed it a moment before): never early.
+      return Math.max(this.clock() + waitMs, this.blockedUntil);
+    } catch {
+      return Math.max(this.local.reserve(cost, now), this.blockedUntil);
+    }
+  }
+
+  block(until: number, now: number): void {
+    this.blockedUntil = Math.max(this.blockedUntil, until);
+    this.local.block(until, now);
+    this.budgets.block(this.key, this.shape, until - now).catch(() => undefined);
+  }
+
+  blockedTill(): number {
+    return this.blockedUntil;
+  }
+
+  resize(rate: Rate, now: number): void {
+    this.shape = sharedRate(rate, this.headroom);
+    this.local.resize(rate, now, this.headroom);
+  }
+}
+
+/** Share of a leased bucket taken per round trip, and how long a lease may be spent. */
+const LEASE_SHARE = 0.025;
+const LEASE_MS = 500;
+
+/**
+ * A shared bucket for high-volume budgets (identity RU per tenant): tokens are taken from the
+ * store in leases of LEASE_SHARE of the bucket and spent here within LEASE_MS. Unspent leased
+ * tokens lapse (never overspend: they were counted as spent when leased).
+ */
+class LeasedBucket implements Budget {
+  private pool = 0;
+  private poolUntil = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly shared: SharedBucket;
+  private capacity: number;
+
+  constructor(budgets: SharedBudgets, key: string, rate: Rate, headroom: number, private readonly clock: () => number) {
+    this.shared = new SharedBucket(budgets, key, rate, headroom, clock);
+    this.capacity = usableCapacity(rate.capacity, headroom, rate);
+  }
+
+  reserve(cost: number, now: number): number | Promise<number> {
+    if (now < this.poolUntil && this.pool >= cost) {
+      this.pool -= cost;
+      return Math.max(now, this.shared.blockedTill());
+    }
+    // One lease at a time: concurrent requests wait for it rather than each taking its own.
+    const next = this.queue.then(async () => {
+      const at = this.clock();
+      if (at < this.poolUntil && this.pool >= cost) {
+        this.pool -= cost;
+        return Math.max(at, this.shared.blockedTill());
+      }
+      const lease = Math.max(cost, Math.ceil(this.capacity * LEASE_SHARE));
+      const from = await this.shared.reserve(lease, at);
+      this.pool = lease - cost;
+      this.poolUntil = from + LEASE_MS;
+      return from;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  block(until: number, now: number): void {
+    this.pool = 0;
+    this.shared.block(until, now);
+  }
+
+  blockedTill(): number {
+    return this.shared.blockedTill();
+  }
+
+  resize(rate: Rate, now: number, headroom: number): void {
+    this.capacity = usableCapacity(rate.capacity, headroom, rate);
+    this.shared.resize(rate, now);
+  }
+}
+
+/** A rate divided among `n` processes (each spends its share locally). */
+function splitRate(rate: Rate, n: number): Rate {
+  return n <= 1 ? rate : { capacity: rate.capacity / n, windowMs: rate.windowMs };
+}
+
 // --- the pacer ----------------------------------------------------------------------------------
 
 export interface PacerEvent {
@@ -347,10 +518,10 @@ interface TenantBuckets {
   size: TenantSize;
   /** Distinct users named in requests so far (kept up to 501: enough to know the size is L). */
   seen: Set<string>;
-  reports: TokenBucket;
-  identity: TokenBucket;
-  identityWrites: TokenBucket;
-  identityProtection: TokenBucket;
+  reports: Budget;
+  identity: TokenBucket | LeasedBucket;
+  identityWrites: Budget;
+  identityProtection: Budget;
 }
 
 export interface PacerStats {
@@ -372,7 +543,11 @@ export class GraphPacer {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly onEvent?: (e: PacerEvent) => void;
   private tenants = new Map<string, TenantBuckets>();
-  private app!: { global: TokenBucket; reports: TokenBucket; identity: TokenBucket; identityWrites: TokenBucket };
+  private app!: { global: TokenBucket; reports: Budget; identity: TokenBucket; identityWrites: TokenBucket };
+  /** Budgets shared with the other processes of the app (scale-out on PostgreSQL), if any. */
+  private shared?: SharedBudgets;
+  /** Processes the high-volume app-wide budgets are split among (1 = all of it here). */
+  private split = 1;
   private mailboxes = new Map<string, { slots: Slots; rate: TokenBucket }>();
   private counters: PacerStats = { sent: zeroes(), waitedMs: zeroes(), throttled: 0 };
   private readonly observers = new Set<(e: PacerEvent) => void>();
@@ -391,13 +566,54 @@ export class GraphPacer {
     const now = this.now();
     this.tenants = new Map();
     this.mailboxes = new Map();
+    this.split = this.shared ? Math.max(1, this.shared.liveProcesses()) : 1;
     this.app = {
-      global: TokenBucket.of(this.limits.global, now, this.headroom),
-      reports: TokenBucket.of(this.limits.reports.perApp, now, this.headroom),
-      identity: TokenBucket.of(this.limits.identity.perApp, now, this.headroom),
-      identityWrites: TokenBucket.of(this.limits.identity.writesPerApp, now, this.headroom),
+      global: TokenBucket.of(splitRate(this.limits.global, this.split), now, this.headroom),
+      reports: this.budget('reports/app', this.limits.reports.perApp, now),
+      identity: TokenBucket.of(splitRate(this.limits.identity.perApp, this.split), now, this.headroom),
+      identityWrites: TokenBucket.of(splitRate(this.limits.identity.writesPerApp, this.split), now, this.headroom),
     };
     this.counters = { sent: zeroes(), waitedMs: zeroes(), throttled: 0 };
+  }
+
+  /**
+   * Spend Graph's budgets together with the other processes of the app (see the header). Returns
+   * the function that stops sharing (only if these budgets are still the ones in use). Buckets
+   * start afresh; counters are kept.
+   */
+  share(budgets: SharedBudgets): () => void {
+    const counters = this.counters;
+    this.shared = budgets;
+    this.reset();
+    this.counters = counters;
+    return () => {
+      if (this.shared !== budgets) return;
+      this.shared = undefined;
+      const kept = this.counters;
+      this.reset();
+      this.counters = kept;
+    };
+  }
+
+  /** Whether budgets are shared with other processes, and among how many the app-wide ones are split. */
+  sharing(): { shared: boolean; processes: number } {
+    return { shared: Boolean(this.shared), processes: this.split };
+  }
+
+  /** A low-rate bucket: in the shared store when sharing, else here. */
+  private budget(key: string, rate: Rate, now: number): Budget {
+    return this.shared ? new SharedBucket(this.shared, key, rate, this.headroom, this.now) : TokenBucket.of(rate, now, this.headroom);
+  }
+
+  /** Follow the number of live processes: each spends capacity / N of the high-volume app-wide budgets. */
+  private followProcesses(): void {
+    const n = this.shared ? Math.max(1, this.shared.liveProcesses()) : 1;
+    if (n === this.split) return;
+    this.split = n;
+    const now = this.now();
+    this.app.global.resize(splitRate(this.limits.global, n), now, this.headroom);
+    this.app.identity.resize(splitRate(this.limits.identity.perApp, n), now, this.headroom);
+    this.app.identityWrites.resize(splitRate(this.limits.identity.writesPerApp, n), now, this.headroom);
   }
 
   /** Listen to sends and responses (the benchmark attributes requests to checks with it). */
@@ -454,6 +670,7 @@ export class GraphPacer {
   /** Wait until `requests` (one request, or the inner requests of a batch) may go to `tenantId`. */
   async acquire(tenantId: string, requests: RequestShape[]): Promise<PacingTicket> {
     const started = this.now();
+    this.followProcesses();
     const items = requests.map((r) => classifyRequest(r.method, r.url));
     const t = this.tenant(tenantId);
     this.learnSize(t, items);
@@ -464,14 +681,14 @@ export class GraphPacer {
     const protection = sum((c) => (c.family === 'identityProtection' ? 1 : 0));
 
     // 1. this tenant's budgets
-    const tenantStage: Array<[TokenBucket, number]> = [];
+    const tenantStage: Array<[Budget, number]> = [];
     if (reports) tenantStage.push([t.reports, reports]);
     if (ru) tenantStage.push([t.identity, ru]);
     if (writes) tenantStage.push([t.identityWrites, writes]);
     if (protection) tenantStage.push([t.identityProtection, protection]);
     await this.stage(tenantStage);
     // 2. the app's budgets across tenants, then the global one
-    const appStage: Array<[TokenBucket, number]> = [[this.app.global, items.length]];
+    const appStage: Array<[Budget, number]> = [[this.app.global, items.length]];
     if (reports) appStage.push([this.app.reports, reports]);
     if (ru) appStage.push([this.app.identity, ru]);
     if (writes) appStage.push([this.app.identityWrites, writes]);
@@ -484,7 +701,7 @@ export class GraphPacer {
       perMailbox.set(key, (perMailbox.get(key) ?? 0) + 1);
     }
     const keys = [...perMailbox.keys()].sort();
-    const mailboxStage: Array<[TokenBucket, number]> = keys.map((k) => [this.mailbox(k).rate, perMailbox.get(k)!]);
+    const mailboxStage: Array<[Budget, number]> = keys.map((k) => [this.mailbox(k).rate, perMailbox.get(k)!]);
     await this.stage(mailboxStage);
     for (const k of keys) await this.mailbox(k).slots.take(perMailbox.get(k)!);
 
@@ -513,10 +730,13 @@ export class GraphPacer {
     };
   }
 
-  private async stage(stage: Array<[TokenBucket, number]>): Promise<void> {
+  private async stage(stage: Array<[Budget, number]>): Promise<void> {
     if (!stage.length) return;
     let at = this.now();
-    for (const [bucket, cost] of stage) at = Math.max(at, bucket.reserve(cost, this.now()));
+    for (const [bucket, cost] of stage) {
+      const from = bucket.reserve(cost, this.now());
+      at = Math.max(at, typeof from === 'number' ? from : await from);
+    }
     for (;;) {
       const now = this.now();
       const until = Math.max(at, ...stage.map(([b]) => b.blockedTill()));
@@ -555,14 +775,19 @@ export class GraphPacer {
         key,
         size: 'S',
         seen: new Set(),
-        reports: TokenBucket.of(this.limits.reports.perTenant, now, this.headroom),
-        identity: TokenBucket.of(this.limits.identity.perTenant.S, now, this.headroom),
-        identityWrites: TokenBucket.of(this.limits.identity.writesPerTenant, now, this.headroom),
-        identityProtection: TokenBucket.of(this.limits.identityProtection.perTenant, now, this.headroom),
+        reports: this.budget(`reports/${key}`, this.limits.reports.perTenant, now),
+        identity: this.leased(`identity/${key}`, this.limits.identity.perTenant.S, now),
+        identityWrites: this.leased(`identityWrites/${key}`, this.limits.identity.writesPerTenant, now),
+        identityProtection: this.budget(`identityProtection/${key}`, this.limits.identityProtection.perTenant, now),
       };
       this.tenants.set(key, t);
     }
     return t;
+  }
+
+  /** A high-volume per-tenant bucket: leased from the shared store when sharing, else here. */
+  private leased(key: string, rate: Rate, now: number): TokenBucket | LeasedBucket {
+    return this.shared ? new LeasedBucket(this.shared, key, rate, this.headroom, this.now) : TokenBucket.of(rate, now, this.headroom);
   }
 
   private mailbox(key: string): { slots: Slots; rate: TokenBucket } {

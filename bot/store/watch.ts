@@ -84,17 +84,19 @@ export class WatchStore {
       if (!due.length) return undefined;
       const tenantId = due[0].tenant_id;
       const kind: ScanKind = due[0].full ? 'full' : 'quick';
-      await tx.query(`UPDATE scan_jobs SET locked_by = $2, locked_until = $3, last_started_at = $4 WHERE tenant_id = $1`, [
-        tenantId,
-        worker,
-        new Date(now.getTime() + leaseMs),
-        now,
-      ]);
       const run = await tx.query<{ id: number }>(
         `INSERT INTO scan_runs (tenant_id, worker, started_at, status, kind) VALUES ($1,$2,$3,'running',$4) RETURNING id`,
         [tenantId, worker, now, kind],
       );
-      return { tenantId, runId: Number(run[0].id), kind };
+      const runId = Number(run[0].id);
+      await tx.query(`UPDATE scan_jobs SET locked_by = $2, locked_until = $3, last_started_at = $4, locked_run = $5 WHERE tenant_id = $1`, [
+        tenantId,
+        worker,
+        new Date(now.getTime() + leaseMs),
+        now,
+        runId,
+      ]);
+      return { tenantId, runId, kind };
     });
   }
 
@@ -123,7 +125,7 @@ export class WatchStore {
   }): Promise<{ alert?: AlertRecord; newKeys: string[]; baseline: boolean } | 'lost'> {
     const { claim, worker, now } = input;
     return this.db.transaction(async (tx) => {
-      const held = await tx.query(`SELECT tenant_id FROM scan_jobs WHERE tenant_id = $1 AND locked_by = $2 FOR UPDATE`, [claim.tenantId, worker]);
+      const held = await tx.query(`SELECT tenant_id FROM scan_jobs WHERE tenant_id = $1 AND locked_by = $2 AND locked_run = $3 FOR UPDATE`, [claim.tenantId, worker, claim.runId]);
       if (!held.length) {
         await tx.query(`UPDATE scan_runs SET status = 'lost', finished_at = $2 WHERE id = $1`, [claim.runId, now]);
         return 'lost' as const;
@@ -196,11 +198,12 @@ export class WatchStore {
   /** A scan that failed as a whole: release the job so it is retried after `retryAt`. */
   async failScan(claim: ScanClaim, worker: string, error: string, now: Date, retryAt: Date): Promise<void> {
     const due = claim.kind === 'quick' ? 'quick_next_run_at' : 'next_run_at';
-    await this.db.query(`UPDATE scan_jobs SET locked_by = NULL, locked_until = NULL, last_error = $3, ${due} = $4 WHERE tenant_id = $1 AND locked_by = $2`, [
+    await this.db.query(`UPDATE scan_jobs SET locked_by = NULL, locked_until = NULL, last_error = $3, ${due} = $4 WHERE tenant_id = $1 AND locked_by = $2 AND locked_run = $5`, [
       claim.tenantId,
       worker,
       error.slice(0, 500),
       retryAt,
+      claim.runId,
     ]);
     await this.db.query(`UPDATE scan_runs SET status = 'failed', finished_at = $2, summary = $3::jsonb WHERE id = $1`, [claim.runId, now, JSON.stringify({ error: error.slice(0, 500) })]);
   }

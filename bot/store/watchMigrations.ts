@@ -94,4 +94,12 @@ export const WATCH_MIGRATIONS: Array<{ version: number; sql: string }> = [
       ALTER TABLE scan_runs ADD COLUMN kind text NOT NULL DEFAULT 'full';
     `,
   },
+  {
+    // A process scans several tenants at once: fence a commit by the run that claimed the job,
+    // not only by the process (a lease that ran out may be re-claimed by the same process).
+    version: 103,
+    sql: `
+      ALTER TABLE scan_jobs ADD COLUMN locked_run bigint;
+    `,
+  },
 ];

@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { CheckRunner } from '../checks';
-import type { AlertRecord, Store } from '../store';
+import type { AlertRecord, ScanClaim, Store } from '../store';
 import { scanTenant } from './scanner';
 import type { GraphApi } from '../graph/api';
 import { withUserSnapshot } from '../graph/userSnapshot';
@@ -50,6 +50,12 @@ export interface WatchmanDeps {
    * once and serves the checks' user listings from it (bot/graph/userSnapshot.ts). Off by default.
    */
   incrementalUsers?: boolean;
+  /**
+   * Tenants this process scans at once (SCAN_CONCURRENCY). A tenant may make only 5 report
+   * requests per 10 s, the app 122 across tenants: about 25 tenants at once use the whole app-wide
+   * budget; one at a time, 500 tenants would take hours.
+   */
+  concurrency?: number;
   /** Test seam: runs after the scan's Graph reads, before its results are committed. */
   beforeCommit?: (tenantId: string) => Promise<void>;
 }
@@ -81,48 +87,58 @@ export class Watchman {
     return tenants;
   }
 
-  /** Scan every due tenant this worker can claim, then deliver pending alerts. Returns scans done. */
+  /**
+   * Scan every due tenant this worker can claim — up to `concurrency` tenants at once — then
+   * deliver pending alerts. Returns scans done.
+   */
   async tick(): Promise<number> {
     const tenants = new Map((await this.syncJobs()).map((t) => [t.tenantId.toLowerCase(), t]));
     let scans = 0;
-    for (;;) {
-      const claim = await this.deps.store.watch.claimDue(this.worker, this.now(), this.deps.leaseMs ?? 15 * 60_000);
-      if (!claim) break;
-      const tenant = tenants.get(claim.tenantId) ?? { tenantId: claim.tenantId, intervalMinutes: 60, alertsPaused: false };
-      // One scan id per scan: on every log line written while it runs, and on its span and duration metric.
-      const scanId = newRequestId();
-      await withLogContext({ scanId, tenantId: claim.tenantId }, () =>
-        traceScan(claim.tenantId, scanId, async () => {
-          try {
-            const outcome = await scanTenant(this.deps.runner, claim.tenantId, { graphView: this.graphView(), quick: claim.kind === 'quick' });
-            await this.deps.beforeCommit?.(claim.tenantId);
-            const now = this.now();
-            const committed = await this.deps.store.watch.commitScan({
-              claim,
-              worker: this.worker,
-              now,
-              nextRunAt: new Date(now.getTime() + (claim.kind === 'quick' ? quickIntervalOf(tenant) : tenant.intervalMinutes) * 60_000),
-              nextQuickRunAt: quickIntervalOf(tenant) ? new Date(now.getTime() + quickIntervalOf(tenant) * 60_000) : null,
-              current: outcome.current,
-              completeChecks: outcome.completeChecks,
-              alertsPaused: tenant.alertsPaused,
-              summary: { findings: outcome.current.length, checks: outcome.results.length, incomplete: outcome.results.length - outcome.completeChecks.length },
-            });
-            if (committed === 'lost') this.deps.log.warn({ tenantId: claim.tenantId, worker: this.worker }, 'scan lease lost; results discarded');
-            else this.deps.log.info({ tenantId: claim.tenantId, kind: claim.kind, findings: outcome.current.length, newFindings: committed.newKeys.length, alerted: committed.alert?.findingKeys.length ?? 0 }, 'scan done');
-            scans++;
-            return committed === 'lost' ? 'lost' : 'done';
-          } catch (err) {
-            const now = this.now();
-            await this.deps.store.watch.failScan(claim, this.worker, (err as Error).message, now, new Date(now.getTime() + (this.deps.retryMs ?? 5 * 60_000)));
-            this.deps.log.warn({ tenantId: claim.tenantId, err: { message: (err as Error).message } }, 'scan failed; will retry');
-            return 'failed';
-          }
-        }, (outcome) => outcome),
-      );
-    }
+    const lane = async () => {
+      for (;;) {
+        const claim = await this.deps.store.watch.claimDue(this.worker, this.now(), this.deps.leaseMs ?? 15 * 60_000);
+        if (!claim) return;
+        if ((await this.scanClaimed(claim, tenants.get(claim.tenantId))) !== 'failed') scans++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.deps.concurrency ?? 1) }, lane));
     await this.deliverPending();
     return scans;
+  }
+
+  /** One claimed scan: read, commit under the lease (or release the job for a retry when it fails). */
+  private async scanClaimed(claim: ScanClaim, watched: WatchedTenant | undefined): Promise<'done' | 'lost' | 'failed'> {
+    const tenant = watched ?? { tenantId: claim.tenantId, intervalMinutes: 60, alertsPaused: false };
+    // One scan id per scan: on every log line written while it runs, and on its span and duration metric.
+    const scanId = newRequestId();
+    return withLogContext({ scanId, tenantId: claim.tenantId }, () =>
+      traceScan(claim.tenantId, scanId, async () => {
+        try {
+          const outcome = await scanTenant(this.deps.runner, claim.tenantId, { graphView: this.graphView(), quick: claim.kind === 'quick' });
+          await this.deps.beforeCommit?.(claim.tenantId);
+          const now = this.now();
+          const committed = await this.deps.store.watch.commitScan({
+            claim,
+            worker: this.worker,
+            now,
+            nextRunAt: new Date(now.getTime() + (claim.kind === 'quick' ? quickIntervalOf(tenant) : tenant.intervalMinutes) * 60_000),
+            nextQuickRunAt: quickIntervalOf(tenant) ? new Date(now.getTime() + quickIntervalOf(tenant) * 60_000) : null,
+            current: outcome.current,
+            completeChecks: outcome.completeChecks,
+            alertsPaused: tenant.alertsPaused,
+            summary: { findings: outcome.current.length, checks: outcome.results.length, incomplete: outcome.results.length - outcome.completeChecks.length },
+          });
+          if (committed === 'lost') this.deps.log.warn({ tenantId: claim.tenantId, worker: this.worker }, 'scan lease lost; results discarded');
+          else this.deps.log.info({ tenantId: claim.tenantId, kind: claim.kind, findings: outcome.current.length, newFindings: committed.newKeys.length, alerted: committed.alert?.findingKeys.length ?? 0 }, 'scan done');
+          return committed === 'lost' ? ('lost' as const) : ('done' as const);
+        } catch (err) {
+          const now = this.now();
+          await this.deps.store.watch.failScan(claim, this.worker, (err as Error).message, now, new Date(now.getTime() + (this.deps.retryMs ?? 5 * 60_000)));
+          this.deps.log.warn({ tenantId: claim.tenantId, err: { message: (err as Error).message } }, 'scan failed; will retry');
+          return 'failed' as const;
+        }
+      }, (outcome) => outcome),
+    );
   }
 
   /** The scan's view of a tenant's Graph: users from the delta-synced snapshot when enabled. */

@@ -31,6 +31,7 @@ const LEFT_OUT: Record<string, string> = {
   EXCHANGE_ADMIN_URL: 'only with EXCHANGE_READER (national clouds)',
   SCAN_INTERVAL: 'default 60 minutes',
   SCAN_QUICK_INTERVAL: 'default 15 minutes',
+  SCAN_CONCURRENCY: 'default 10 tenants at once',
   SCAN_POLL_SECONDS: 'default 30 s (every instance scans)',
   SCAN_LEASE_SECONDS: 'default 900 s',
   TENANTS_FILE: 'MSP bulk registration from a file; tenants are added in chat instead',
