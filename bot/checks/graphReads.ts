@@ -42,6 +42,16 @@ export async function must<T>(read: Promise<T>, what: string, permission: string
   }
 }
 
+/** `must` for a read that streams (pages): a failure at any page becomes a ReadFailed naming what the read needs. */
+export async function* mustEach<T>(read: AsyncIterable<T>, what: string, permission: string, licence?: string): AsyncGenerator<T> {
+  try {
+    for await (const item of read) yield item;
+  } catch (err) {
+    if (err instanceof ReadFailed) throw err;
+    throw new ReadFailed(gapFor(err, what, permission, licence));
+  }
+}
+
 /** Graph's limit on values in one directory `in (…)` filter. */
 const IDS_PER_FILTER = 15;
 
@@ -259,23 +269,50 @@ export async function readPerUserMfa(graph: GraphApi, userIds: string[]): Promis
   const gaps: Gap[] = [];
   if (!userIds.length) return { states, complete: true, gaps };
   try {
-    const responses = await graph.batch<{ perUserMfaState?: PerUserMfaState }>(
-      userIds.map((id, i) => ({ id: String(i), method: 'GET', url: `/users/${id}/authentication/requirements` })),
-      'beta',
-    );
-    let failed: GraphRequestError | undefined;
-    responses.forEach((res, i) => {
-      if (res.error) {
-        if (!res.error.isNotFound) failed ??= res.error;
-        return;
-      }
-      states[userIds[i].toLowerCase()] = res.body?.perUserMfaState ?? 'disabled';
-    });
+    // Collected first and applied only when every $batch came back: a $batch that fails leaves no states at all.
+    const got: Array<[string, PerUserMfaState]> = [];
+    const failed = await readPerUserMfaEach(graph, userIds, (id, state) => void (state && got.push([id.toLowerCase(), state])));
+    for (const [id, state] of got) states[id] = state;
     if (failed) gaps.push(gapFor(failed, 'Per-user MFA state', 'Policy.Read.All'));
   } catch (err) {
     gaps.push(gapFor(err, 'Per-user MFA state', 'Policy.Read.All'));
   }
   return { states, complete: gaps.length === 0, gaps };
+}
+
+/**
+ * Per-user MFA state, each person's handed to `onState` as its $batch comes back (undefined: no
+ * such user any more), without holding the others. Returns the first person's read that failed
+ * (its state is not handed over); throws when a whole $batch fails.
+ */
+export async function readPerUserMfaEach(
+  graph: GraphApi,
+  userIds: Iterable<string> | AsyncIterable<string>,
+  onState: (userId: string, state: PerUserMfaState | undefined) => void,
+): Promise<GraphRequestError | undefined> {
+  let failed: GraphRequestError | undefined;
+  // Only the requests in flight are remembered.
+  const inFlight = new Map<string, string>();
+  let n = 0;
+  async function* requests(): AsyncGenerator<BatchRequest> {
+    for await (const userId of userIds) {
+      const id = String(n++);
+      inFlight.set(id, userId);
+      yield { id, method: 'GET', url: `/users/${userId}/authentication/requirements` };
+    }
+  }
+  await graph.batchEach<{ perUserMfaState?: PerUserMfaState }>(
+    requests(),
+    (res) => {
+      const userId = inFlight.get(res.id)!;
+      inFlight.delete(res.id);
+      if (!res.error) onState(userId, res.body?.perUserMfaState ?? 'disabled');
+      else if (res.error.isNotFound) onState(userId, undefined);
+      else failed ??= res.error;
+    },
+    'beta',
+  );
+  return failed;
 }
 
 /**

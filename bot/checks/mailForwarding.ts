@@ -7,10 +7,12 @@
  * Addresses without a domain (Exchange-internal X500 addresses) are inside.
  *
  * Reads: /domains; members with a mail address (one paged, filtered list); each mailbox's inbox
- * rules in $batch (20 per request, inner 429s retried after their Retry-After by GraphApi.batch).
- * Batches go one at a time and hold one request per mailbox, so no mailbox ever sees more than
- * one of our requests at once (Exchange allows 4 per app per mailbox). Accounts without a mailbox
- * answer 404 and are skipped silently. Disabled rules are reported at low severity.
+ * rules in $batch (20 per request, inner 429s retried after their Retry-After by GraphApi), sent
+ * as each page of members arrives. Each $batch holds one request per mailbox, so no mailbox ever
+ * sees more than one of our requests at once (Exchange allows 4 per app per mailbox). Accounts
+ * without a mailbox answer 404 and are skipped silently. Disabled rules are reported at low
+ * severity. Only the mailboxes with a rule that forwards are kept (and counts of the rest), so a
+ * 100k-mailbox tenant is never held in memory.
  *
  * Mailbox-level forwarding (ForwardingSmtpAddress) and the tenant's outbound auto-forward policy
  * are not in Graph: they come from the optional Exchange Online reader (EXCHANGE_READER=on); the
@@ -18,9 +20,10 @@
  */
 import { domainToASCII } from 'node:url';
 import type { Domain, MessageRule, Recipient } from '@microsoft/microsoft-graph-types';
+import { readAhead, type BatchRequest } from '../graph/api';
 import type { GraphRequestError } from '../graph/errors';
 import { EXCHANGE_PERMISSION, ExchangeRequestError, type AutoForwardPolicy, type MailboxForwarding } from './exchangeReader';
-import { allOf, must, type UserFacts } from './graphReads';
+import { allOf, must, mustEach, type UserFacts } from './graphReads';
 import { gapFor } from './mfaRegistration';
 import { excludedMatcher } from './settings';
 import type { Check, CheckResult, Finding, Gap, Subject } from './types';
@@ -32,7 +35,11 @@ export interface MailboxRules {
 
 export interface MailForwardingReads {
   verifiedDomains: string[];
+  /** Mailboxes with their inbox rules; as read, only those with a rule that forwards, and only those rules. */
   mailboxes: MailboxRules[];
+  /** Mailboxes whose rules were read, and how many rules they had (when `mailboxes` holds only forwarding ones). */
+  mailboxesRead?: number;
+  rulesRead?: number;
   /** Accounts probed that have no mailbox (404). */
   withoutMailbox: number;
   /** Mailboxes whose rules could not be read (other errors). */
@@ -82,23 +89,35 @@ export const mailForwarding: Check<MailForwardingReads, MailForwardingData> = {
     const gaps: Gap[] = [];
     const domains = await must(graph.all<Domain>('/domains', { query: { $select: 'id,isVerified' } }), "The tenant's verified domains", 'Domain.Read.All');
     const verifiedDomains = domains.filter((d) => d.isVerified).map((d) => d.id!.toLowerCase());
-    const users = await must(
-      graph.all<UserFacts>('/users', { query: { $filter: "userType eq 'Member'", $select: 'id,displayName,userPrincipalName,mail,accountEnabled', $top: 999 } }),
+    const members = mustEach(
+      readAhead(graph.pages<UserFacts>('/users', { query: { $filter: "userType eq 'Member'", $select: 'id,displayName,userPrincipalName,mail,accountEnabled', $top: 999 } })),
       'Mailbox owners',
       'User.Read.All',
     );
-    // Only accounts with a primary SMTP address can have a mailbox; the rest would only answer 404.
-    const candidates = users.filter((u) => u.mail);
-    const responses = await graph.batch<{ value: MessageRule[] }>(
-      candidates.map((u, i) => ({ id: String(i), method: 'GET', url: `/users/${u.id}/mailFolders/inbox/messageRules` })),
-    );
-    const mailboxes: MailboxRules[] = [];
+    // Only the requests in flight are remembered; `seq` keeps the kept mailboxes in the members' order.
+    const inFlight = new Map<string, { seq: number; user: UserFacts }>();
+    let seq = 0;
+    async function* rulesRequests(): AsyncGenerator<BatchRequest> {
+      for await (const page of members) {
+        for (const u of page) {
+          // Only accounts with a primary SMTP address can have a mailbox; the rest would only answer 404.
+          if (!u.mail) continue;
+          const id = String(seq);
+          inFlight.set(id, { seq: seq++, user: u });
+          yield { id, method: 'GET', url: `/users/${u.id}/mailFolders/inbox/messageRules` };
+        }
+      }
+    }
+    const kept: Array<{ seq: number; mailbox: MailboxRules }> = [];
+    let mailboxesRead = 0;
+    let rulesRead = 0;
     let withoutMailbox = 0;
     let unreadable = 0;
     let denied: GraphRequestError | undefined;
     let other: GraphRequestError | undefined;
-    for (let i = 0; i < candidates.length; i++) {
-      const res = responses[i];
+    await graph.batchEach<{ value: MessageRule[] }>(rulesRequests(), async (res) => {
+      const { seq: at, user } = inFlight.get(res.id)!;
+      inFlight.delete(res.id);
       if (res.error) {
         if (res.error.isNotFound || res.error.code === 'MailboxNotEnabledForRESTAPI') withoutMailbox++;
         else {
@@ -106,15 +125,22 @@ export const mailForwarding: Check<MailForwardingReads, MailForwardingData> = {
           if (res.error.isMissingPermission || res.error.status === 403) denied ??= res.error;
           else other ??= res.error;
         }
-        continue;
+        return;
       }
+      let rules: MessageRule[];
       try {
-        mailboxes.push({ user: candidates[i], rules: await allOf<MessageRule>(graph, res) });
+        rules = await allOf<MessageRule>(graph, res);
       } catch (err) {
         unreadable++;
         other ??= err as GraphRequestError;
+        return;
       }
-    }
+      mailboxesRead++;
+      rulesRead += rules.length;
+      const forwarding = rules.filter(forwards);
+      if (forwarding.length) kept.push({ seq: at, mailbox: { user: { id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName, accountEnabled: user.accountEnabled }, rules: forwarding } });
+    });
+    const mailboxes = kept.sort((a, b) => a.seq - b.seq).map((k) => k.mailbox);
     if (denied) gaps.push({ ...gapFor(denied, `Inbox rules of ${unreadable} mailbox${unreadable === 1 ? '' : 'es'}`, 'MailboxSettings.Read'), permission: 'MailboxSettings.Read' });
     else if (other) gaps.push(gapFor(other, `Inbox rules of ${unreadable} mailbox${unreadable === 1 ? '' : 'es'}`, 'MailboxSettings.Read'));
 
@@ -130,7 +156,7 @@ export const mailForwarding: Check<MailForwardingReads, MailForwardingData> = {
       exchange.mailboxForwarding = await reader.mailboxForwarding().catch(fail('Mailbox-level forwarding (Exchange Online)'));
       exchange.autoForward = await reader.autoForwardPolicy().catch(fail('Outbound auto-forward policy (Exchange Online)'));
     }
-    return { verifiedDomains, mailboxes, withoutMailbox, unreadable, exchange, excludedAccounts: ctx.settings?.excludedAccounts ?? [], gaps };
+    return { verifiedDomains, mailboxes, mailboxesRead, rulesRead, withoutMailbox, unreadable, exchange, excludedAccounts: ctx.settings?.excludedAccounts ?? [], gaps };
   },
   evaluate: evaluateMailForwarding,
 };
@@ -162,6 +188,15 @@ const ACTIONS = [
   ['forwardAsAttachmentTo', 'forwards as attachment'],
 ] as const;
 
+function recipientsOf(rule: MessageRule, prop: (typeof ACTIONS)[number][0]): Recipient[] {
+  return ((rule.actions as Record<string, unknown> | null | undefined)?.[prop] as Recipient[] | null | undefined) ?? [];
+}
+
+/** Does the rule forward or redirect anywhere (inside or outside)? */
+function forwards(rule: MessageRule): boolean {
+  return ACTIONS.some(([prop]) => recipientsOf(rule, prop).length > 0);
+}
+
 export function evaluateMailForwarding(reads: MailForwardingReads, now: Date): CheckResult<MailForwardingData> {
   const verified = new Set(reads.verifiedDomains.map((d) => domainToASCII(d.toLowerCase()) || d.toLowerCase()));
   const isExcluded = excludedMatcher(reads.excludedAccounts);
@@ -178,7 +213,7 @@ export function evaluateMailForwarding(reads: MailForwardingReads, now: Date): C
       let external = false;
       let forwards = false;
       for (const [prop, verb] of ACTIONS) {
-        const recipients = ((actions as Record<string, unknown>)[prop] as Recipient[] | null | undefined) ?? [];
+        const recipients = recipientsOf(rule, prop);
         if (!recipients.length) continue;
         forwards = true;
         const outside = recipients.map((r) => r.emailAddress?.address ?? '').filter((a) => isExternal(a, verified));
@@ -259,7 +294,8 @@ export function evaluateMailForwarding(reads: MailForwardingReads, now: Date): C
   }
   findings.sort((a, b) => sev(a) - sev(b) || a.subject.displayName.localeCompare(b.subject.displayName));
   const high = findings.filter((f) => f.severity === 'high').length;
-  const mailboxesRead = reads.mailboxes.length;
+  const mailboxesRead = reads.mailboxesRead ?? reads.mailboxes.length;
+  if (reads.rulesRead !== undefined) rulesRead = reads.rulesRead;
   if (internalForwards) notes.push(`${internalForwards} rule${internalForwards === 1 ? '' : 's'} forward${internalForwards === 1 ? 's' : ''} only inside your organisation (not listed).`);
   if (reads.withoutMailbox) notes.push(`${reads.withoutMailbox} account${reads.withoutMailbox === 1 ? '' : 's'} with an address but no mailbox skipped.`);
   const reason = findings.length

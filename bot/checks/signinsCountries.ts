@@ -5,7 +5,8 @@
  *
  * Reads: /organization (country), and the sign-in log filtered server-side to successful
  * sign-ins in the window (status/errorCode eq 0), paged 1,000 at a time with only the fields
- * needed. The sign-in log API needs Entra ID P1.
+ * needed. The sign-in log API needs Entra ID P1. Sign-ins are counted per person and country as
+ * the pages arrive; no page is held after it is counted.
  */
 import type { Organization, SignIn } from '@microsoft/microsoft-graph-types';
 import { gapFor } from './mfaRegistration';
@@ -20,8 +21,8 @@ export interface SigninsCountriesReads {
   tenantCountry: string | null;
   days: number;
   since: string;
-  /** null = could not be read (see gaps) */
-  signIns: SignInRow[] | null;
+  /** The sign-ins, or (as read) what counting them as they arrived gave; null = could not be read (see gaps). */
+  signIns: SignInRow[] | SignInCounts | null;
   excludedAccounts: string[];
   gaps: Gap[];
 }
@@ -42,6 +43,17 @@ export interface SigninsCountriesData {
   people: Array<{ id: string; displayName: string; countries: CountryVisit[] }>;
   excluded: Subject[];
   notes: string[];
+}
+
+/** Sign-ins counted against the allowed countries, without the rows. */
+export interface SignInCounts {
+  /** Rows read (pages may overlap) and distinct sign-ins among them. */
+  rows: number;
+  distinct: number;
+  unknownLocation: number;
+  /** Per person (in the order first seen), their sign-ins from countries not allowed. */
+  people: Array<{ subject: Subject; visits: Map<string, CountryVisit> }>;
+  excluded: Subject[];
 }
 
 const SELECT = 'id,createdDateTime,userId,userDisplayName,userPrincipalName,appDisplayName,ipAddress,location,clientAppUsed,status';
@@ -71,13 +83,20 @@ export const signinsCountries: Check<SigninsCountriesReads, SigninsCountriesData
         if (!ctx.settings?.allowedCountries.length) gaps.push(gapFor(err, "The tenant's country", 'Organization.Read.All'));
         return null;
       });
-    const signIns = await ctx.graph
-      .all<SignInRow>('/auditLogs/signIns', { query: { $filter: `createdDateTime ge ${since} and status/errorCode eq 0`, $select: SELECT, $top: 1000 } })
-      .catch((err) => {
-        gaps.push(gapFor(err, 'Sign-in logs', 'AuditLog.Read.All', 'Microsoft Entra ID P1'));
-        return null;
-      });
-    return { configuredCountries: ctx.settings?.allowedCountries ?? [], tenantCountry, days, since, signIns, excludedAccounts: ctx.settings?.excludedAccounts ?? [], gaps };
+    const configuredCountries = ctx.settings?.allowedCountries ?? [];
+    const excludedAccounts = ctx.settings?.excludedAccounts ?? [];
+    const counter = new SignInCounter(allowedCountries(configuredCountries, tenantCountry), excludedAccounts);
+    let signIns: SignInCounts | null;
+    try {
+      for await (const page of ctx.graph.pages<SignInRow>('/auditLogs/signIns', { query: { $filter: `createdDateTime ge ${since} and status/errorCode eq 0`, $select: SELECT, $top: 1000 } })) {
+        counter.add(page);
+      }
+      signIns = counter.result();
+    } catch (err) {
+      gaps.push(gapFor(err, 'Sign-in logs', 'AuditLog.Read.All', 'Microsoft Entra ID P1'));
+      signIns = null;
+    }
+    return { configuredCountries, tenantCountry, days, since, signIns, excludedAccounts, gaps };
   },
   evaluate: evaluateSigninsCountries,
 };
@@ -91,53 +110,85 @@ export function countryName(code: string): string {
   }
 }
 
+/** ALLOWED_COUNTRIES, or else the tenant's own country (upper-case). */
+function allowedCountries(configured: string[], tenantCountry: string | null): string[] {
+  return configured.length ? configured.map((c) => c.toUpperCase()) : tenantCountry ? [tenantCountry] : [];
+}
+
+/** Counts sign-ins per person and country outside the allowed ones, a page at a time. */
+class SignInCounter {
+  private readonly allowed: Set<string>;
+  private readonly isExcluded: ReturnType<typeof excludedMatcher>;
+  private readonly excluded = new Map<string, Subject>();
+  private readonly byUser = new Map<string, { subject: Subject; visits: Map<string, CountryVisit> }>();
+  /** Ids seen: pages can overlap while new sign-ins arrive, and each sign-in counts once. */
+  private readonly seen = new Set<string>();
+  private rows = 0;
+  private unknownLocation = 0;
+
+  constructor(allowed: string[], excludedAccounts: string[]) {
+    this.allowed = new Set(allowed);
+    this.isExcluded = excludedMatcher(excludedAccounts);
+  }
+
+  add(rows: readonly SignInRow[]): void {
+    this.rows += rows.length;
+    // Without allowed countries nothing is judged (evaluate says so); only the rows are counted.
+    if (!this.allowed.size) return;
+    for (const s of rows) {
+      if (s.id && this.seen.has(s.id)) continue;
+      if (s.id) this.seen.add(s.id);
+      if ((s.status?.errorCode ?? 0) !== 0) continue;
+      const country = (s.location?.countryOrRegion ?? '').toUpperCase();
+      if (!country) {
+        this.unknownLocation++;
+        continue;
+      }
+      if (this.allowed.has(country) || !s.userId) continue;
+      const subject: Subject = { id: s.userId, displayName: s.userDisplayName ?? '', userPrincipalName: s.userPrincipalName ?? '' };
+      if (this.isExcluded({ id: s.userId, userPrincipalName: s.userPrincipalName })) {
+        this.excluded.set(s.userId.toLowerCase(), subject);
+        continue;
+      }
+      const entry = this.byUser.get(s.userId.toLowerCase()) ?? { subject, visits: new Map<string, CountryVisit>() };
+      const at = s.createdDateTime ?? '';
+      const v = entry.visits.get(country) ?? { country, countryName: countryName(country), count: 0, cities: [], first: at, last: at };
+      v.count++;
+      if (s.location?.city && !v.cities.includes(s.location.city)) v.cities.push(s.location.city);
+      if (at && (!v.first || at < v.first)) v.first = at;
+      if (at && at > v.last) v.last = at;
+      entry.visits.set(country, v);
+      this.byUser.set(s.userId.toLowerCase(), entry);
+    }
+  }
+
+  result(): SignInCounts {
+    return { rows: this.rows, distinct: this.seen.size, unknownLocation: this.unknownLocation, people: [...this.byUser.values()], excluded: [...this.excluded.values()] };
+  }
+}
+
 export function evaluateSigninsCountries(reads: SigninsCountriesReads, now: Date): CheckResult<SigninsCountriesData> {
-  const allowed = reads.configuredCountries.length ? reads.configuredCountries.map((c) => c.toUpperCase()) : reads.tenantCountry ? [reads.tenantCountry] : [];
+  const allowed = allowedCountries(reads.configuredCountries, reads.tenantCountry);
   const base = { id: signinsCountries.id, title: signinsCountries.title, gaps: reads.gaps, generatedAt: now.toISOString() };
-  if (reads.signIns === null || allowed.length === 0) {
+  let counts: SignInCounts | null = null;
+  if (Array.isArray(reads.signIns)) {
+    const counter = new SignInCounter(allowed, reads.excludedAccounts);
+    counter.add(reads.signIns);
+    counts = counter.result();
+  } else counts = reads.signIns;
+  if (counts === null || allowed.length === 0) {
     return {
       ...base,
       status: 'unknown',
-      reason: reads.signIns === null ? 'I could not read the sign-in logs.' : 'I do not know which countries are expected: set ALLOWED_COUNTRIES.',
+      reason: counts === null ? 'I could not read the sign-in logs.' : 'I do not know which countries are expected: set ALLOWED_COUNTRIES.',
       findings: [],
-      data: { allowed, days: reads.days, signIns: reads.signIns?.length ?? 0, people: [], excluded: [], notes: [] },
+      data: { allowed, days: reads.days, signIns: counts?.rows ?? 0, people: [], excluded: [], notes: [] },
     };
   }
-  const allowedSet = new Set(allowed);
-  const isExcluded = excludedMatcher(reads.excludedAccounts);
-  const excluded = new Map<string, Subject>();
-  const byUser = new Map<string, { subject: Subject; visits: Map<string, CountryVisit> }>();
-  const seen = new Set<string>();
-  let unknownLocation = 0;
-  for (const s of reads.signIns) {
-    // Pages can overlap while new sign-ins arrive: count each sign-in once.
-    if (s.id && seen.has(s.id)) continue;
-    if (s.id) seen.add(s.id);
-    if ((s.status?.errorCode ?? 0) !== 0) continue;
-    const country = (s.location?.countryOrRegion ?? '').toUpperCase();
-    if (!country) {
-      unknownLocation++;
-      continue;
-    }
-    if (allowedSet.has(country) || !s.userId) continue;
-    const subject: Subject = { id: s.userId, displayName: s.userDisplayName ?? '', userPrincipalName: s.userPrincipalName ?? '' };
-    if (isExcluded({ id: s.userId, userPrincipalName: s.userPrincipalName })) {
-      excluded.set(s.userId.toLowerCase(), subject);
-      continue;
-    }
-    const entry = byUser.get(s.userId.toLowerCase()) ?? { subject, visits: new Map<string, CountryVisit>() };
-    const at = s.createdDateTime ?? '';
-    const v = entry.visits.get(country) ?? { country, countryName: countryName(country), count: 0, cities: [], first: at, last: at };
-    v.count++;
-    if (s.location?.city && !v.cities.includes(s.location.city)) v.cities.push(s.location.city);
-    if (at && (!v.first || at < v.first)) v.first = at;
-    if (at && at > v.last) v.last = at;
-    entry.visits.set(country, v);
-    byUser.set(s.userId.toLowerCase(), entry);
-  }
+  const { people: byUser, unknownLocation } = counts;
   const findings: Finding[] = [];
   const people: SigninsCountriesData['people'] = [];
-  for (const { subject, visits } of byUser.values()) {
+  for (const { subject, visits } of byUser) {
     const countries = [...visits.values()].sort((a, b) => b.last.localeCompare(a.last));
     people.push({ id: subject.id, displayName: subject.displayName, countries });
     const total = countries.reduce((n, c) => n + c.count, 0);
@@ -164,7 +215,7 @@ export function evaluateSigninsCountries(reads: SigninsCountriesReads, now: Date
       ? `${findings.length} ${findings.length === 1 ? 'person' : 'people'} signed in successfully from outside ${names} in the last ${reads.days} days.`
       : `Every successful sign-in in the last ${reads.days} days came from ${names}.`,
     findings,
-    data: { allowed, days: reads.days, signIns: seen.size, people, excluded: [...excluded.values()], notes },
+    data: { allowed, days: reads.days, signIns: counts.distinct, people, excluded: counts.excluded, notes },
   };
 }
 

@@ -290,3 +290,27 @@ function stripQuery(path: string): string {
   const i = path.indexOf('?');
   return i === -1 ? path : path.slice(0, i);
 }
+
+/**
+ * The same items, with the next one already being fetched while the caller works on the current
+ * one: a paged read (the next page's round trip, its wait for budget) overlaps with the requests
+ * the caller makes for the page it holds. Holds at most one item ahead.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  let next = it.next();
+  // Nobody may be waiting when the read ahead fails: the failure is handed over at the next step.
+  next.catch(() => undefined);
+  try {
+    for (;;) {
+      const r = await next;
+      if (r.done) return;
+      next = it.next();
+      next.catch(() => undefined);
+      yield r.value;
+    }
+  } finally {
+    // Stopped early (the caller broke off, or failed): let the source clean up once its read is in.
+    void next.then(() => it.return?.(), () => undefined);
+  }
+}
