@@ -18,9 +18,18 @@ export interface SimStart {
   seed?: number;
 }
 
+/** MSP: many generated tenants on one simulator, sharing the app-wide budgets as on Graph. */
+export interface SimStartMany {
+  tenants: number;
+  users: number;
+  rttMs: number;
+}
+
 export interface SimInfo {
   baseUrl: string;
   tenantId: string;
+  /** MSP: every tenant the simulator serves (the first is `tenantId`). */
+  tenants?: Array<{ tenantId: string; displayName: string }>;
   clientId: string;
   clientSecret: string;
   caCertPem: string;
@@ -291,6 +300,34 @@ async function main(): Promise<void> {
       const info: SimInfo = {
         baseUrl: demo.baseUrl,
         tenantId: demo.tenantId,
+        clientId: demo.clientId,
+        clientSecret: demo.clientSecret,
+        caCertPem: demo.caCertPem,
+        truth,
+        startMs: Date.now() - t0,
+      };
+      return info;
+    })
+    .handle('startMany', async (arg) => {
+      const { tenants, users, rttMs } = arg as SimStartMany;
+      const t0 = Date.now();
+      const now = new Date();
+      // One simulator, one app registration: DemoLimits keys the reports budget of 122 / 10 s per
+      // app, so every tenant below draws on it, and each has its own 5 / 10 s.
+      const seeds = Array.from({ length: tenants }, (_, i) => {
+        const seed = generateSeed({ users, seed: 1000 + i, now, name: `msp${i}` });
+        seed.organization.displayName = `MSP customer ${i}`;
+        return seed;
+      });
+      demo = await startDemoTenant({ tenants: seeds, now: () => new Date() });
+      demo.knobs.latencyMs = rttMs;
+      demo.knobs.maxPageSize = 1000;
+      demo.knobs.limits = new DemoLimits();
+      truth = truthOf(demo.tenant(), now);
+      const info: SimInfo = {
+        baseUrl: demo.baseUrl,
+        tenantId: demo.tenantId,
+        tenants: demo.tenantIds().map((id) => ({ tenantId: id, displayName: demo!.tenant(id).organization.displayName ?? id })),
         clientId: demo.clientId,
         clientSecret: demo.clientSecret,
         caCertPem: demo.caCertPem,

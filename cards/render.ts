@@ -3,13 +3,36 @@
  * TEMPLATE only: values from data are inserted as they are, never evaluated, so a user named
  * "${secret}" stays literally "${secret}". Markdown in people-supplied text is escaped with
  * `literal` so names render exactly as written.
+ *
+ * Parsing a template's expressions is most of the cost of a render, so each template object is
+ * prepared once (`new Template`) and that prepared template is expanded for every card. Only the
+ * template is ever parsed — never data — whether the preparation is fresh or cached. Templates
+ * are the cards' JSON modules and are never changed after load; they are frozen when first
+ * prepared, so a change would throw instead of silently rendering a stale preparation.
  */
 import * as ACData from 'adaptivecards-templating';
 
 export type Card = Record<string, unknown>;
 
+const prepared = new WeakMap<object, ACData.Template>();
+
 export function render(template: object, data: object): Card {
-  return new ACData.Template(template).expand({ $root: data }) as Card;
+  let t = prepared.get(template);
+  if (!t) {
+    t = new ACData.Template(deepFreeze(template));
+    prepared.set(template, t);
+  }
+  // expand() is synchronous and resets the Template's evaluation state on every call, so one
+  // prepared Template serves every render; it builds a new card and leaves the preparation as it was.
+  return t.expand({ $root: data }) as Card;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** Escape the markdown Teams renders in TextBlocks, so text from Graph or users shows literally. */

@@ -7,7 +7,7 @@
 import { alertCard, literal, messageCard, type AlertItemView, type Card } from '../../cards';
 import { findCheck } from '../checks';
 import { findAction } from '../remediation/catalogue';
-import type { AlertRecord, ChannelRecord, Store, StoredFinding } from '../store';
+import type { AlertRecord, CardRefBatch, ChannelRecord, Store, StoredFinding } from '../store';
 import { ConversationUnreachableError, type Messenger } from './messenger';
 
 const MAX_ITEMS = 8;
@@ -69,10 +69,12 @@ export class AlertDelivery {
     const findings = await this.deps.store.watch.findings(alert.tenantId, alert.findingKeys);
     const byKey = new Map(findings.map((f) => [f.key, f]));
     const items: AlertItemView[] = [];
+    const refs = this.deps.store.cardRefs.batch(this.now());
     for (const key of alert.findingKeys.slice(0, MAX_ITEMS)) {
       const f = byKey.get(key);
-      if (f) items.push(await this.item(alert, f));
+      if (f) items.push(this.item(alert, f, refs));
     }
+    await refs.save();
     return alertCard({
       tenantName: await this.deps.tenantName(alert.tenantId),
       scannedAt: alert.createdAt,
@@ -96,7 +98,7 @@ export class AlertDelivery {
     return alert ? this.render(alert, banner) : banner;
   }
 
-  private async item(alert: AlertRecord, f: StoredFinding): Promise<AlertItemView> {
+  private item(alert: AlertRecord, f: StoredFinding, refs: CardRefBatch): AlertItemView {
     const finding = f.finding as { subject?: { displayName?: string; userPrincipalName?: string }; detail?: string; remediation?: string | null; target?: Record<string, unknown>; checkTitle?: string };
     const check = findCheck(f.checkId);
     const action = finding.remediation ? findAction(finding.remediation) : undefined;
@@ -104,7 +106,7 @@ export class AlertDelivery {
     const open = f.resolvedAt === null;
     const acked = f.ackedAt !== null;
     const snoozed = f.snoozedUntil !== null && f.snoozedUntil > now;
-    const put = (kind: string, payload: unknown) => this.deps.store.cardRefs.put({ tenantId: alert.tenantId, kind, payload, ttlMs: REF_TTL_MS }, now);
+    const put = (kind: string, payload: unknown) => refs.add({ tenantId: alert.tenantId, kind, payload, ttlMs: REF_TTL_MS });
     const subject = finding.subject ?? {};
     const target = finding.target ?? { id: String((f.finding as { subject?: { id?: string } }).subject?.id ?? ''), displayName: subject.displayName ?? '', detail: subject.userPrincipalName };
     const actionable = open && !acked && !snoozed;
@@ -114,10 +116,10 @@ export class AlertDelivery {
       subject: subject.displayName ? `${subject.displayName}${subject.userPrincipalName ? ` (${subject.userPrincipalName})` : ''}` : '',
       detail: finding.detail ?? '',
       why: check?.why ?? '',
-      fixRef: actionable && action ? await put('offer', { actionId: action.id, target, checkId: f.checkId, page: 0, alertId: alert.id }) : '',
+      fixRef: actionable && action ? put('offer', { actionId: action.id, target, checkId: f.checkId, page: 0, alertId: alert.id }) : '',
       fixTitle: action?.title ?? '',
-      ackRef: actionable ? await put('ack', { key: f.key, alertId: alert.id } satisfies AckPayload) : '',
-      snoozeRef: actionable ? await put('snooze', { key: f.key, alertId: alert.id } satisfies AckPayload) : '',
+      ackRef: actionable ? put('ack', { key: f.key, alertId: alert.id } satisfies AckPayload) : '',
+      snoozeRef: actionable ? put('snooze', { key: f.key, alertId: alert.id } satisfies AckPayload) : '',
       status: !open ? 'Resolved since.' : acked ? 'Acknowledged.' : snoozed ? `Snoozed until ${f.snoozedUntil!.toISOString().slice(0, 10)}.` : '',
     };
   }

@@ -12,18 +12,26 @@ import type { ApproverDirectory } from '../remediation/approvers';
 import type { AuditExports } from '../remediation/auditTrail';
 import { allActions, findAction } from '../remediation/catalogue';
 import { targetKey, type ApprovalWorkflow } from '../remediation/workflow';
-import type { ActionTarget, ApprovalRecord, AuditRow, Store, TeamsUserDirectory } from '../store';
+import type { ActionTarget, ApprovalRecord, AuditRow, CardRefBatch, Store, TeamsUserDirectory } from '../store';
 import type { ApprovalViews } from './approvalCards';
 import { renderCheckCard, type RenderedFinding } from './checkCards';
 import { renderPosture, runAllChecks } from './posture';
 import { isTenantSpecific, parseIntent, type Intent } from './intents';
 import type { AlertDelivery, AckPayload } from './alerts';
 import type { Tenancy } from './tenancy';
+import type { ServedTenant } from '../tenants/directory';
 import type { WatchCommands } from './watchCommands';
 import type { ActionReply, ChatContext, ChatReply } from './messenger';
 import type { ReportChat } from './reports';
+import { ConcurrentReads } from './concurrentReads';
 
 const PAGE_SIZE = 10;
+/**
+ * How long answers reuse a tenant's fixes in flight and approvals channel (one read per second
+ * instead of one per answer under load). At worst a card drawn within a second of a request made
+ * in another process offers its button again; clicking it answers "Already waiting for approval".
+ */
+const OFFER_STATE_KEEP_MS = 1_000;
 const REF_TTL_MS = 24 * 60 * 60_000;
 
 interface ViewPayload {
@@ -51,6 +59,12 @@ interface BulkOfferPayload {
   targets: ActionTarget[];
   checkId: string;
   page: number;
+}
+
+/** What a tenant's fix buttons depend on (read-only: shared by concurrent answers). */
+interface OfferState {
+  inFlight: { open: Map<string, ApprovalRecord>; fixed: Map<string, ApprovalRecord> };
+  channelName: string | null;
 }
 
 /** How many entries "show recent approvals" and "audit log" list. */
@@ -109,6 +123,12 @@ export function helpFixes(workflow: ApprovalWorkflow): Array<{ say: string; does
 export class Assistant {
   private readonly now: () => Date;
   private readonly seen = new Set<string>();
+  private readonly reads = new ConcurrentReads();
+  /**
+   * Bumped when this process changes a tenant's requests or channels: an answer that follows such
+   * a change (the card redrawn after "Require MFA") never shares a read that began before it.
+   */
+  private readonly changes = new Map<string, number>();
 
   constructor(private readonly deps: AssistantDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -117,17 +137,19 @@ export class Assistant {
   async onMessage(viewer: ChatContext, text: string): Promise<ChatReply> {
     await this.rememberTeamsId(viewer);
     await this.rememberConversation(viewer);
-    const routed = await this.route(viewer, text);
+    // The tenants this person may see, read once for the whole message (which tenant, and the label).
+    const entitled = await this.deps.tenancy?.entitled({ tenantId: viewer.tenantId, userId: viewer.user.id });
+    const routed = await this.route(viewer, text, entitled);
     if ('card' in routed) return routed;
     const reply = await this.answer(routed.ctx, viewer, routed.intent, text);
-    return { ...reply, card: await this.labelTenant(reply.card, routed.ctx, viewer) };
+    return { ...reply, card: await this.labelTenant(reply.card, routed.ctx, viewer, entitled) };
   }
 
   /** When the person may see several tenants, every answer says which tenant it is about. */
-  private async labelTenant(card: Card, ctx: ChatContext, viewer: ChatContext): Promise<Card> {
+  private async labelTenant(card: Card, ctx: ChatContext, viewer: ChatContext, entitled?: ServedTenant[]): Promise<Card> {
     const tenancy = this.deps.tenancy;
     if (!tenancy || !Array.isArray(card.body)) return card;
-    const seen = await tenancy.entitled({ tenantId: viewer.tenantId, userId: viewer.user.id });
+    const seen = entitled ?? (await tenancy.entitled({ tenantId: viewer.tenantId, userId: viewer.user.id }));
     if (seen.length < 2) return card;
     const tenant = seen.find((t) => t.tenantId === ctx.tenantId.toLowerCase());
     if (!tenant) return card;
@@ -138,19 +160,22 @@ export class Assistant {
    * Which tenant the message is about. A named tenant the person may see ("… at Contoso"), their
    * only tenant, or — when they may see several and named none — a card asking which.
    */
-  private async route(viewer: ChatContext, text: string): Promise<{ ctx: ChatContext; intent: Intent } | ChatReply> {
+  private async route(viewer: ChatContext, text: string, entitled?: ServedTenant[]): Promise<{ ctx: ChatContext; intent: Intent } | ChatReply> {
     const tenancy = this.deps.tenancy;
     if (!tenancy) return { ctx: viewer, intent: parseIntent(text) };
-    const resolved = await tenancy.resolve({ tenantId: viewer.tenantId, userId: viewer.user.id }, text);
+    const resolved = await tenancy.resolve({ tenantId: viewer.tenantId, userId: viewer.user.id }, text, entitled);
     const intent = parseIntent(resolved.text);
     if (!isTenantSpecific(intent)) return { ctx: viewer, intent };
     if (resolved.kind === 'tenant') return { ctx: switchTenant(viewer, resolved.tenant.tenantId), intent };
     if (resolved.kind === 'choose') {
-      const rows = [];
-      for (const t of resolved.tenants) {
-        const pickRef = await this.deps.store.cardRefs.put<PickPayload>({ tenantId: t.tenantId, userId: viewer.user.id, kind: 'pick', payload: { text: resolved.text }, ttlMs: REF_TTL_MS }, this.now());
-        rows.push({ name: t.displayName, detail: t.isHome ? 'Your own tenant' : 'Customer tenant', pickRef, pickTitle: 'Ask about this one' });
-      }
+      const refs = this.deps.store.cardRefs.batch(this.now());
+      const rows = resolved.tenants.map((t) => ({
+        name: t.displayName,
+        detail: t.isHome ? 'Your own tenant' : 'Customer tenant',
+        pickRef: refs.add<PickPayload>({ tenantId: t.tenantId, userId: viewer.user.id, kind: 'pick', payload: { text: resolved.text }, ttlMs: REF_TTL_MS }),
+        pickTitle: 'Ask about this one',
+      }));
+      await refs.save();
       return { card: tenantsCard('Which tenant?', `You can see ${resolved.tenants.length} tenants. Pick one — or name it, e.g. “who lacks MFA at ${literal(resolved.tenants[1]?.displayName ?? 'Contoso')}?”.`, rows) };
     }
     return { ctx: viewer, intent };
@@ -229,15 +254,17 @@ export class Assistant {
   private async answerPosture(ctx: ChatContext): Promise<Card> {
     const now = this.now();
     const results = await runAllChecks(this.deps.checks, ctx.tenantId);
-    const inFlight = await this.targetsInFlight(ctx.tenantId, now);
-    const channel = await this.deps.store.channels.get(ctx.tenantId, 'approvals');
-    return renderPosture(results, {
-      viewRef: (checkId) => this.putRef<ViewPayload>(ctx, 'view', { checkId, page: 0 }),
+    const state = await this.offerState(ctx.tenantId);
+    const refs = this.deps.store.cardRefs.batch(now);
+    const card = await renderPosture(results, {
+      viewRef: async (checkId) => this.mintRef<ViewPayload>(refs, ctx, 'view', { checkId, page: 0 }),
       offer: async ({ checkId, finding, page }) => {
-        const o = await this.offerFor(ctx, finding, checkId, page, inFlight, channel?.name ?? null);
+        const o = this.offerFor(refs, ctx, finding, checkId, page, state);
         return { fixRef: o.fixRef, fixTitle: o.fixTitle, status: o.status || (o.action ? '' : 'No automatic fix: see the check') };
       },
     });
+    await refs.save();
+    return card;
   }
 
   private async answerCheck(ctx: ChatContext, checkId: string, page: number): Promise<Card> {
@@ -253,24 +280,26 @@ export class Assistant {
     const lastPage = Math.max(0, Math.ceil(result.findings.length / PAGE_SIZE) - 1);
     const p = Math.min(Math.max(0, page), lastPage);
     const shown = result.findings.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE);
-    const inFlight = await this.targetsInFlight(ctx.tenantId, now);
-    const channel = await this.deps.store.channels.get(ctx.tenantId, 'approvals');
+    const state = await this.offerState(ctx.tenantId);
+    // Every button of this card is minted here and written in one INSERT before the card is returned.
+    const refs = this.deps.store.cardRefs.batch(now);
     const rows: RenderedFinding[] = [];
     const bulk = new Map<string, ActionTarget[]>();
     for (const finding of shown) {
-      const { action, target, fixRef, fixTitle, status } = await this.offerFor(ctx, finding, check.id, p, inFlight, channel?.name ?? null);
+      const { action, target, fixRef, fixTitle, status } = this.offerFor(refs, ctx, finding, check.id, p, state);
       if (fixRef && action?.bulk) bulk.set(action.id, [...(bulk.get(action.id) ?? []), target]);
       rows.push({ finding, fixRef, fixTitle, status });
     }
-    const moreRef = p < lastPage ? await this.putRef<ViewPayload>(ctx, 'view', { checkId: check.id, page: p + 1 }) : '';
+    const moreRef = p < lastPage ? this.mintRef<ViewPayload>(refs, ctx, 'view', { checkId: check.id, page: p + 1 }) : '';
     const card = renderCheckCard(check, result, { rows, firstIndex: p * PAGE_SIZE + 1, moreRef, now });
     // "Require MFA for all N shown": one request, one approval, for every offer on this page.
     const bulkActions = [];
     for (const [actionId, targets] of bulk) {
       if (targets.length < 2) continue;
-      const ref = await this.putRef<BulkOfferPayload>(ctx, 'offer-all', { actionId, targets, checkId: check.id, page: p });
+      const ref = this.mintRef<BulkOfferPayload>(refs, ctx, 'offer-all', { actionId, targets, checkId: check.id, page: p });
       bulkActions.push({ type: 'Action.Execute', title: findAction(actionId)!.bulk!.title(targets.length), verb: 'vigil.fixAll', data: { verb: 'vigil.fixAll', ref } });
     }
+    await refs.save();
     return bulkActions.length ? { ...card, actions: [...((card.actions as unknown[]) ?? []), ...bulkActions] } : card;
   }
 
@@ -278,20 +307,20 @@ export class Assistant {
    * A finding's fix, as every card offers it: a button (a server-side reference) unless the fix is
    * already asked for, done, or fixes are off — then a status line saying which.
    */
-  private async offerFor(
+  private offerFor(
+    refs: CardRefBatch,
     ctx: ChatContext,
     finding: CheckResult['findings'][number],
     checkId: string,
     page: number,
-    inFlight: { open: Map<string, ApprovalRecord>; fixed: Map<string, ApprovalRecord> },
-    channelName: string | null,
+    { inFlight, channelName }: OfferState,
   ) {
     const action = finding.remediation ? findAction(finding.remediation) : undefined;
     const target: ActionTarget = finding.target ?? { id: finding.subject.id, displayName: finding.subject.displayName, detail: finding.subject.userPrincipalName };
     const key = action ? `${action.id}/${targetKey(target)}` : '';
     const pending = inFlight.open.get(key);
     const done = inFlight.fixed.get(key);
-    const fixRef = action && !pending && !done && this.deps.workflow.enabled ? await this.putRef<OfferPayload>(ctx, 'offer', { actionId: action.id, target, checkId, page }) : '';
+    const fixRef = action && !pending && !done && this.deps.workflow.enabled ? this.mintRef<OfferPayload>(refs, ctx, 'offer', { actionId: action.id, target, checkId, page }) : '';
     const status = pending
       ? `Awaiting approval${channelName ? ` in ${literal(channelName)}` : ''}`
       : done
@@ -382,11 +411,14 @@ export class Assistant {
         ),
       };
     }
+    // Read afresh (never shared): this decides what is sent for approval.
     const { open } = await this.targetsInFlight(ctx.tenantId, this.now());
     const fresh = targets.filter((t) => !open.has(`${actionId}/${targetKey(t)}`));
     let requestId = targets.length === 1 ? open.get(`${actionId}/${targetKey(targets[0])}`)?.id : undefined;
     if (fresh.length) {
+      this.changed(ctx.tenantId);
       const outcome = await this.deps.workflow.request({ tenantId: ctx.tenantId, actionId, targets: fresh, requester: ctx.user, requesterRef: ctx.conversation.ref });
+      this.changed(ctx.tenantId);
       if (!outcome.ok) return { card: messageCard('I could not send that for approval', literal(outcome.message), 'attention') };
       requestId = outcome.record.id;
     }
@@ -411,8 +443,10 @@ export class Assistant {
     const ctx = await this.requestContext(viewer, requestId);
     const actor = { id: ctx.user.id, name: ctx.user.name, tenantId: ctx.tenantId };
     const wf = this.deps.workflow;
+    this.changed(ctx.tenantId);
     const outcome =
       verb === 'vigil.approve' ? await wf.approve(requestId, actor) : verb === 'vigil.reject' ? await wf.reject(requestId, actor) : await wf.cancel(requestId, actor);
+    this.changed(ctx.tenantId);
     if (!outcome.ok) {
       // Not allowed, unknown, off: a 200 message response (Teams shows it; the card is untouched).
       if (outcome.refusal !== 'state' || !outcome.record) return { message: outcome.message };
@@ -505,6 +539,7 @@ export class Assistant {
     if (!(await this.deps.approvers.isApprover(ctx.tenantId, ctx.user.id))) {
       return messageCard('Only security approvers can do that', `Ask one of your security approvers to choose the ${purpose} channel.`, 'attention');
     }
+    this.changed(ctx.tenantId);
     await this.deps.store.channels.set({
       tenantId: ctx.tenantId,
       purpose,
@@ -526,6 +561,30 @@ export class Assistant {
     );
   }
 
+  /**
+   * Fixes in flight or done and the approvals channel's name, for drawing buttons. Answers about a
+   * tenant share these reads for up to OFFER_STATE_KEEP_MS (see ConcurrentReads), except across a
+   * change this process made; a change made elsewhere shows within that time. A click never relies
+   * on them: sendForApproval reads afresh and the workflow checks again.
+   */
+  private offerState(tenantId: string): Promise<OfferState> {
+    const key = `${tenantId.toLowerCase()}/${this.changes.get(tenantId.toLowerCase()) ?? 0}`;
+    return this.reads.share(
+      key,
+      async () => {
+        const [inFlight, channel] = await Promise.all([this.targetsInFlight(tenantId, this.now()), this.deps.store.channels.get(tenantId, 'approvals')]);
+        return { inFlight, channelName: channel?.name ?? null };
+      },
+      OFFER_STATE_KEEP_MS,
+    );
+  }
+
+  /** This process is about to change (or has changed) a tenant's requests or channels. */
+  private changed(tenantId: string): void {
+    const key = tenantId.toLowerCase();
+    this.changes.set(key, (this.changes.get(key) ?? 0) + 1);
+  }
+
   /** Fixes already asked for (pending/approved/executing) or done in the last 30 days, by "action/target". */
   private async targetsInFlight(tenantId: string, now: Date): Promise<{ open: Map<string, ApprovalRecord>; fixed: Map<string, ApprovalRecord> }> {
     const open = new Map<string, ApprovalRecord>();
@@ -536,8 +595,9 @@ export class Assistant {
     return { open, fixed };
   }
 
-  private putRef<T>(ctx: ChatContext, kind: string, payload: T): Promise<string> {
-    return this.deps.store.cardRefs.put({ tenantId: ctx.tenantId, userId: ctx.user.id, kind, payload, ttlMs: REF_TTL_MS }, this.now());
+  /** A button's reference, bound to the tenant the card is about; written with the card's batch. */
+  private mintRef<T>(refs: CardRefBatch, ctx: ChatContext, kind: string, payload: T): string {
+    return refs.add({ tenantId: ctx.tenantId, userId: ctx.user.id, kind, payload, ttlMs: REF_TTL_MS });
   }
 }
 

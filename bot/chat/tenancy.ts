@@ -8,6 +8,7 @@
  * entitled to is answered exactly like a name that does not exist.
  */
 import type { ServedTenant, TenantDirectory } from '../tenants/directory';
+import { ConcurrentReads } from './concurrentReads';
 
 export interface Viewer {
   /** The tenant of the Teams activity (never from card data). */
@@ -20,7 +21,16 @@ export type Resolution =
   | { kind: 'choose'; tenants: ServedTenant[]; text: string }
   | { kind: 'none'; text: string };
 
+const REGISTRY_KEEP_MS = 1_000;
+
 export class Tenancy {
+  /**
+   * Every message reads the registry; answers share one read for up to REGISTRY_KEEP_MS. Changes
+   * made in this process (add, remove, pause) call `forget()`; other processes see them within that
+   * time (their TenantDirectory's served-tenant gate is only refreshed by the scan poll anyway).
+   */
+  private readonly reads = new ConcurrentReads();
+
   constructor(
     private readonly directory: TenantDirectory,
     /** Is this user an approver in the home tenant (an MSP technician)? */
@@ -28,11 +38,17 @@ export class Tenancy {
   ) {}
 
   async entitled(viewer: Viewer): Promise<ServedTenant[]> {
-    const all = await this.directory.list();
+    const all = await this.reads.share('tenants', () => this.directory.list(), REGISTRY_KEEP_MS);
     const own = all.filter((t) => t.tenantId === viewer.tenantId.toLowerCase());
     if (!this.directory.isHome(viewer.tenantId)) return own;
-    if (all.length > 1 && (await this.isHomeApprover(viewer.userId))) return all;
+    // A copy: the registry read is shared with other messages.
+    if (all.length > 1 && (await this.isHomeApprover(viewer.userId))) return [...all];
     return own;
+  }
+
+  /** The registry changed here: the next question reads it afresh. */
+  forget(): void {
+    this.reads.forget('tenants');
   }
 
   async canSee(viewer: Viewer, tenantId: string): Promise<boolean> {
@@ -42,10 +58,11 @@ export class Tenancy {
 
   /**
    * Strip a trailing "at/for/in <tenant name>" that names a tenant the viewer may see. With no
-   * name: their only tenant, or (several) ask them to choose.
+   * name: their only tenant, or (several) ask them to choose. `entitled`: what `entitled(viewer)`
+   * gave for this same message, if the caller already has it.
    */
-  async resolve(viewer: Viewer, text: string): Promise<Resolution> {
-    const tenants = await this.entitled(viewer);
+  async resolve(viewer: Viewer, text: string, entitled?: ServedTenant[]): Promise<Resolution> {
+    const tenants = entitled ?? (await this.entitled(viewer));
     const trimmed = text.trim();
     // Any "at/for/in/of" may start the tenant's name ("… for Contoso", "… at Bank of Ireland").
     for (const m of trimmed.matchAll(/\s+(?:at|for|in|of)\s+/gi)) {

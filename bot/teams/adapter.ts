@@ -16,7 +16,15 @@ import {
   type ConfigurationBotFrameworkAuthenticationOptions,
   type TurnContext,
 } from 'botbuilder';
-import { AuthenticationError, type ServiceClientCredentialsFactory } from 'botframework-connector';
+import {
+  AuthenticationConstants,
+  AuthenticationError,
+  type ClaimsIdentity,
+  type ConnectorFactory,
+  type ConnectorClient,
+  type ServiceClientCredentialsFactory,
+  type UserTokenClient,
+} from 'botframework-connector';
 import type { Logger } from 'pino';
 import { DEFAULT_RATE_LIMITS, InboundGate, type RateLimits } from './inbound';
 
@@ -61,6 +69,7 @@ export function createAdapter(opts: AdapterOptions, log: Logger): CloudAdapter {
       throw new AuthenticationError('Unauthorized', 401);
     }
   };
+  reuseOutboundClients(auth);
   const adapter = new CloudAdapter(auth);
   adapter.use(new InboundGate({ serviceUrls: { allowed: opts.serviceUrls, allowLoopback: !opts.appId }, rateLimits: opts.rateLimits ?? DEFAULT_RATE_LIMITS, log }));
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
@@ -74,4 +83,57 @@ export function createAdapter(opts: AdapterOptions, log: Logger): CloudAdapter {
     }
   };
   return adapter;
+}
+
+/** Outbound clients kept (service URLs are few: Teams' hosts, or loopback in tests). */
+const MAX_OUTBOUND_CLIENTS = 32;
+
+/**
+ * botbuilder's CloudAdapter builds a new ConnectorClient and UserTokenClient — each a fresh HTTP
+ * pipeline of a dozen policies — for every inbound activity: ~5% of a busy bot's CPU. For replies
+ * a client is reused for the same bot app id, service URL and audience, as BotFrameworkAdapter
+ * used to cache its connector clients: the credentials are the same, and they fetch and refresh
+ * their own tokens on each request. Proactive turns (createConnectorFactory) keep a fresh client
+ * each: the messenger takes the retry policy out of theirs (messenger.ts), which must not change
+ * the clients replies use. A client for a service URL the inbound gate then refuses is made
+ * (CloudAdapter makes it before any middleware runs) but never used; the cache is bounded.
+ */
+function reuseOutboundClients(auth: ConfigurationBotFrameworkAuthentication): void {
+  const connectors = new BoundedCache<Promise<ConnectorClient>>(MAX_OUTBOUND_CLIENTS);
+  const tokenClients = new BoundedCache<Promise<UserTokenClient>>(MAX_OUTBOUND_CLIENTS);
+  const reusing = (factory: ConnectorFactory, appId: string): ConnectorFactory => {
+    const reused = Object.create(factory) as ConnectorFactory;
+    reused.create = (serviceUrl: string, audience?: string) => connectors.get(`${appId}\n${serviceUrl}\n${audience ?? ''}`, () => factory.create(serviceUrl, audience));
+    return reused;
+  };
+  const authenticate = auth.authenticateRequest.bind(auth);
+  auth.authenticateRequest = async (activity, authHeader) => {
+    const result = await authenticate(activity, authHeader);
+    return result.connectorFactory ? { ...result, connectorFactory: reusing(result.connectorFactory, appIdOf(result.claimsIdentity)) } : result;
+  };
+  const createUserTokenClient = auth.createUserTokenClient.bind(auth);
+  auth.createUserTokenClient = (claims) => tokenClients.get(appIdOf(claims), () => createUserTokenClient(claims));
+}
+
+/** The bot's app id the outbound clients act as, read from the claims as botframework-connector reads it. */
+function appIdOf(claims: ClaimsIdentity): string {
+  return claims.getClaimValue(AuthenticationConstants.AudienceClaim) ?? claims.getClaimValue(AuthenticationConstants.AppIdClaim) ?? '';
+}
+
+/** A few values by key, least recently made dropped first; a failed creation is not kept. */
+class BoundedCache<T extends Promise<unknown>> {
+  private readonly values = new Map<string, T>();
+  constructor(private readonly max: number) {}
+
+  get(key: string, make: () => T): T {
+    const found = this.values.get(key);
+    if (found) return found;
+    const made = make();
+    this.values.set(key, made);
+    if (this.values.size > this.max) this.values.delete(this.values.keys().next().value as string);
+    made.catch(() => {
+      if (this.values.get(key) === made) this.values.delete(key);
+    });
+    return made;
+  }
 }

@@ -93,6 +93,8 @@ describe('two Vigil processes on one PostgreSQL, ten tenants', function () {
       SCAN_POLL_SECONDS: '1',
       SCAN_INTERVAL: '60',
       SCAN_LEASE_SECONDS: '6',
+      // Two tenants at a time each, so that neither process can take the whole round alone.
+      SCAN_CONCURRENCY: '2',
       APPROVER_IDS: '00000000-0000-4000-8000-000000000021',
       LOG_LEVEL: 'silent',
     };
