@@ -174,6 +174,26 @@ describe('pacing: token buckets on a fake clock', () => {
     assert.deepEqual((await a).slice(0, 5), [0, 0, 0, 0, 0]);
   });
 
+  it('when the app-wide budget binds, a tenant\'s report requests still reach Graph within its own 5 per 10 s (no bunching)', async () => {
+    // App-wide 1.5/s, backlogged ~67 s by twenty other tenants: tenant A's requests clear A's own
+    // budget 2 s apart (0.5/s) but would then all wait for app-wide turns 0.7 s apart.
+    const limits = withLimits((l) => (l.reports.perApp = { capacity: 3, windowMs: 2_000 }));
+    const pacer = new GraphPacer({ limits }); // with its usual reserve (one of A's 5 tokens); without the gate A sends 15 in 9 s
+    const others = Array.from({ length: 20 }, (_, i) => `${String(i).padStart(8, '9')}-3333-4333-8333-333333333333`).map((t) => sendTimes(pacer, 5, t, '/auditLogs/signIns', 0));
+    const a = sendTimes(pacer, 15, TENANT_A, '/auditLogs/signIns', 0);
+    await clock.tickAsync(300_000);
+    await Promise.all(others);
+    const times = (await a).map((s) => s * 1000);
+    // Replay A's departures through Graph's bucket for A (5 per 10 s): never below empty.
+    let tokens = 5;
+    let last = times[0];
+    for (const t of [...times].sort((x, y) => x - y)) {
+      tokens = Math.min(5, tokens + ((t - last) * 5) / 10_000) - 1;
+      last = t;
+      assert.ok(tokens >= -1e-9, `tenant A overdrawn at ${t / 1000} s: ${(await a).join(', ')}`);
+    }
+  });
+
   it('identity: resource units by tenant size, learnt from a user count and only ever raised', async () => {
     const limits = withLimits((l) => {
       l.identity.perTenant = { S: { capacity: 10, windowMs: 10_000 }, M: { capacity: 20, windowMs: 10_000 }, L: { capacity: 40, windowMs: 10_000 } };
