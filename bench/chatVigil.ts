@@ -2,8 +2,6 @@
  * What every Vigil process of the chat measurement shares: the environment it starts with and the
  * stand-in for the demo tenant (the simulator runs in its own process).
  */
-import type { DemoTenant } from '../bot/demo';
-import type { SimInfo } from './sim';
 
 export function vigilEnv(dataDir: string, databaseUrl?: string): NodeJS.ProcessEnv {
   return {
@@ -20,24 +18,4 @@ export function vigilEnv(dataDir: string, databaseUrl?: string): NodeJS.ProcessE
   };
 }
 
-/** startVigil takes a DemoTenant; the simulator lives in another process, so this is its address card. */
-export function remoteDemo(info: SimInfo): DemoTenant {
-  const unavailable = (): never => {
-    throw new Error('the benchmark simulator runs in another process');
-  };
-  const stub = {
-    baseUrl: info.baseUrl,
-    tenantId: info.tenantId,
-    clientId: info.clientId,
-    clientSecret: info.clientSecret,
-    caCertPem: info.caCertPem,
-    knobs: {},
-    requests: [],
-    tenantIds: () => [info.tenantId],
-    tenant: unavailable,
-    addTenant: unavailable,
-    reset: unavailable,
-    close: async () => undefined,
-  };
-  return stub as unknown as DemoTenant;
-}
+export { remoteDemo } from './remoteDemo';

@@ -14,10 +14,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startVigil, type Vigil } from '../bot/index';
-import type { DemoTenant } from '../bot/demo';
 import { paceHost, sharedPacer } from '../bot/graph/pacing';
 import { Watchman } from '../bot/watch/watchman';
 import { parentPeer } from './ipc';
+import { remoteDemo } from './remoteDemo';
 import type { SimInfo } from './sim';
 
 export interface MspPrepare {
@@ -71,30 +71,6 @@ function overdraft(times: number[], capacity: number, windowMs: number): number 
 }
 
 const MB = 1024 * 1024;
-
-/** startVigil takes a DemoTenant; the simulator lives in another process, so this is its address card. */
-function remoteDemo(info: SimInfo): DemoTenant {
-  const names = new Map((info.tenants ?? [{ tenantId: info.tenantId, displayName: 'home' }]).map((t) => [t.tenantId, t.displayName]));
-  const unavailable = (): never => {
-    throw new Error('the benchmark simulator runs in another process');
-  };
-  const stub = {
-    baseUrl: info.baseUrl,
-    tenantId: info.tenantId,
-    clientId: info.clientId,
-    clientSecret: info.clientSecret,
-    caCertPem: info.caCertPem,
-    knobs: {},
-    requests: [],
-    tenantIds: () => [...names.keys()],
-    // startVigil registers every tenant but the first under its organisation's name.
-    tenant: (id: string) => ({ organization: { displayName: names.get(id) ?? unavailable() } }),
-    addTenant: unavailable,
-    reset: unavailable,
-    close: async () => undefined,
-  };
-  return stub as unknown as DemoTenant;
-}
 
 let vigil: Vigil | undefined;
 let workers: Watchman[] = [];

@@ -9,6 +9,7 @@
  * or past its expiry; the expiry is inside the signed data, so it cannot be extended.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ReportFile } from '../store/reportFiles';
 
 export type LinkCheck = 'ok' | 'missing' | 'invalid' | 'expired';
 
@@ -50,17 +51,8 @@ export class LinkSigner {
   }
 }
 
-export interface StoredFile {
-  id: string;
-  tenantId: string;
-  /** Who may fetch it through chat (the file consent flow); links are bearer links. */
-  ownerId?: string;
-  name: string;
-  contentType: string;
-  bytes: Buffer;
-  createdAt: Date;
-  expiresAt: Date;
-}
+/** A generated file with its owner and lifetime (the database row's shape: bot/store/reportFiles.ts). */
+export type StoredFile = ReportFile;
 
 /** Where generated files wait until they expire. */
 export interface Shelf {

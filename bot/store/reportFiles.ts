@@ -10,6 +10,7 @@ import type { Queryable } from './db';
 export interface ReportFile {
   id: string;
   tenantId: string;
+  /** Who may fetch it through chat (the file consent flow); links are bearer links. */
   ownerId?: string;
   name: string;
   contentType: string;
