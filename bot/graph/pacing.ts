@@ -265,6 +265,18 @@ export class TokenBucket {
     return this.blockedUntil;
   }
 
+  /**
+   * The `cost` taken when the caller's turn came at `turnAt` actually left at `sentAt` (it waited
+   * for another budget in between): count it as taken then, as Graph does, so the refill in
+   * between is not counted twice. Only when nothing else touched the bucket since `turnAt`.
+   */
+  chargeAtDeparture(cost: number, turnAt: number, sentAt: number): void {
+    if (this.last !== turnAt || sentAt <= turnAt) return;
+    const atTurn = this.tokens; // the level at turnAt, cost already taken
+    this.tokens = Math.min(this.capacity, atTurn + cost + (sentAt - turnAt) * this.ratePerMs) - cost;
+    this.last = sentAt;
+  }
+
   /** Change the size (tenant size learnt later); keeps what is already spent. */
   resize(rate: Rate, now: number, headroom = 0): void {
     this.refill(now);
@@ -688,9 +700,12 @@ export class GraphPacer {
     // together, and reach Graph bunched: more than 5 in 10 s for that tenant (the 500-tenant
     // benchmark got 2–3% of its report requests refused that way). One at a time, a request takes
     // its tenant token only after the one before has left, so what Graph sees keeps the bucket.
+    // And a request that waited for the app-wide budget after its tenant turn is charged to the
+    // tenant when it leaves, not at its turn (the refill in between is not Graph's to give twice).
     const leaveGate = reports ? await this.enterReportsGate(t) : undefined;
     try {
-      await this.tenantAndAppStages(t, items, { reports, ru, writes, protection });
+      const turnAt = await this.tenantAndAppStages(t, items, { reports, ru, writes, protection });
+      if (reports && t.reports instanceof TokenBucket) t.reports.chargeAtDeparture(reports, turnAt, this.now());
     } finally {
       leaveGate?.();
     }
@@ -733,7 +748,7 @@ export class GraphPacer {
   }
 
   /** 1. this tenant's budgets, 2. the app's budgets across tenants, then the global one. */
-  private async tenantAndAppStages(t: TenantBuckets, items: ClassifiedRequest[], n: { reports: number; ru: number; writes: number; protection: number }): Promise<void> {
+  private async tenantAndAppStages(t: TenantBuckets, items: ClassifiedRequest[], n: { reports: number; ru: number; writes: number; protection: number }): Promise<number> {
     const { reports, ru, writes, protection } = n;
     // 1. this tenant's budgets
     const tenantStage: Array<[Budget, number]> = [];
@@ -742,12 +757,15 @@ export class GraphPacer {
     if (writes) tenantStage.push([t.identityWrites, writes]);
     if (protection) tenantStage.push([t.identityProtection, protection]);
     await this.stage(tenantStage);
+    const turnAt = this.now();
+    if (reports && t.reports instanceof TokenBucket) t.reports.level(turnAt); // marks the turn (see chargeAtDeparture)
     // 2. the app's budgets across tenants, then the global one
     const appStage: Array<[Budget, number]> = [[this.app.global, items.length]];
     if (reports) appStage.push([this.app.reports, reports]);
     if (ru) appStage.push([this.app.identity, ru]);
     if (writes) appStage.push([this.app.identityWrites, writes]);
     await this.stage(appStage);
+    return turnAt;
   }
 
   /** Wait for this tenant's report requests ahead of this one; returns the function that lets the next go. */

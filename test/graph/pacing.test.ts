@@ -194,6 +194,31 @@ describe('pacing: token buckets on a fake clock', () => {
     }
   });
 
+  it('…and a $batch of report requests that waited for the app-wide budget is charged to its tenant when it leaves', async () => {
+    // App-wide 20/s but backlogged ~19 s by 400 other tenants: A's batch of 4 waits for it; once it
+    // leaves, the backlog is over and A's next requests would go at once on a refilled bucket.
+    const limits = withLimits((l) => (l.reports.perApp = { capacity: 40, windowMs: 2_000 }));
+    const pacer = new GraphPacer({ limits });
+    const others = Array.from({ length: 400 }, (_, i) => `${String(i).padStart(8, '8')}-3333-4333-8333-333333333333`).map((t) => sendTimes(pacer, 1, t, '/auditLogs/signIns', 0));
+    const t0 = Date.now();
+    const sent: Array<[number, number]> = []; // [ms, report requests]
+    const unit = (n: number) =>
+      pacer.acquire(TENANT_A, Array.from({ length: n }, () => ({ method: 'GET', url: '/auditLogs/signIns' }))).then((ticket) => {
+        sent.push([Date.now() - t0, n]);
+        ticket.done({ status: 200 });
+      });
+    const a = [unit(4), unit(1), unit(1), unit(1), unit(1), unit(4), unit(1)];
+    await clock.tickAsync(300_000);
+    await Promise.all([...others, ...a]);
+    let tokens = 5;
+    let last = sent[0][0];
+    for (const [t, n] of sent.sort((x, y) => x[0] - y[0])) {
+      tokens = Math.min(5, tokens + ((t - last) * 5) / 10_000) - n;
+      last = t;
+      assert.ok(tokens >= -1e-9, `tenant A overdrawn at ${t / 1000} s: ${JSON.stringify(sent)}`);
+    }
+  });
+
   it('identity: resource units by tenant size, learnt from a user count and only ever raised', async () => {
     const limits = withLimits((l) => {
       l.identity.perTenant = { S: { capacity: 10, windowMs: 10_000 }, M: { capacity: 20, windowMs: 10_000 }, L: { capacity: 40, windowMs: 10_000 } };
