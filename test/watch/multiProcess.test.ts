@@ -53,6 +53,8 @@ describe('two Vigil processes on one PostgreSQL, ten tenants', function () {
 
   before(async () => {
     demo = await startDemoTenant({ tenants: demoSeeds(TENANTS) });
+    // Scans slow enough that both processes' first looks fall inside the first round.
+    demo.knobs.latencyMs = 20;
     schema = `vigil_mp_${randomBytes(5).toString('hex')}`;
     const admin = new Client({ connectionString: url });
     await admin.connect();
@@ -98,20 +100,21 @@ describe('two Vigil processes on one PostgreSQL, ten tenants', function () {
       APPROVER_IDS: '00000000-0000-4000-8000-000000000021',
       LOG_LEVEL: 'silent',
     };
-    for (let i = 0; i < 2; i++) {
+    // Both start together, so that both are looking for due scans when the first round begins.
+    const start = () => {
       const proc = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'vigilProcess.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const { worker, url: botUrl } = await new Promise<{ worker: string; url: string }>((resolve, reject) => {
+      return new Promise<{ proc: ChildProcess; worker: string; url: string }>((resolve, reject) => {
         let out = '';
         proc.stdout!.on('data', (d) => {
           out += d;
           const m = /READY (\S+) (\S+)/.exec(out);
-          if (m) resolve({ url: m[1], worker: m[2] });
+          if (m) resolve({ proc, url: m[1], worker: m[2] });
         });
         proc.stderr!.on('data', (d) => (out += d));
         proc.on('exit', (code) => reject(new Error(`vigil process exited ${code}: ${out}`)));
       });
-      children.push({ proc, worker, url: botUrl });
-    }
+    };
+    children.push(...(await Promise.all([start(), start()])));
   });
 
   after(async () => {
