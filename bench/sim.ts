@@ -6,7 +6,7 @@
  * knows of the tenant, the lower bound of requests for the same answers.
  */
 import { DemoLimits, demoFamily, demoResourceUnits, type DemoApiFamily } from '../bot/demo/limits';
-import { generateSeed, startDemoTenant, type DemoTenant, type RecordedRequest } from '../bot/demo';
+import { generateSeed, startDemoTenant, type DemoTenant, type DemoTenantSeed, type RecordedRequest } from '../bot/demo';
 import { DemoTenantState } from '../bot/demo/state';
 import { ROUTES } from '../bot/demo/routes';
 import type { RouteContext } from '../bot/demo/routes/common';
@@ -285,32 +285,35 @@ async function main(): Promise<void> {
   const timer = setInterval(drain, 100);
   timer.unref();
 
+  /** Serve these tenants with Graph's page maxima (999 users / report rows, 1,000 sign-ins) and its limits. */
+  const serve = async (seeds: DemoTenantSeed[], rttMs: number, now: Date, listTenants: boolean): Promise<SimInfo> => {
+    const t0 = Date.now();
+    demo = await startDemoTenant({ tenants: seeds, now: () => new Date() });
+    demo.knobs.latencyMs = rttMs;
+    demo.knobs.maxPageSize = 1000;
+    demo.knobs.limits = new DemoLimits();
+    truth = truthOf(demo.tenant(), now);
+    const d = demo;
+    return {
+      baseUrl: d.baseUrl,
+      tenantId: d.tenantId,
+      ...(listTenants ? { tenants: d.tenantIds().map((id) => ({ tenantId: id, displayName: d.tenant(id).organization.displayName ?? id })) } : {}),
+      clientId: d.clientId,
+      clientSecret: d.clientSecret,
+      caCertPem: d.caCertPem,
+      truth,
+      startMs: Date.now() - t0,
+    };
+  };
+
   parent
     .handle('start', async (arg) => {
       const { users, rttMs, seed } = arg as SimStart;
-      const t0 = Date.now();
       const now = new Date();
-      const tenantSeed = generateSeed({ users, seed: seed ?? 1, now, name: `bench${users}` });
-      demo = await startDemoTenant({ tenants: [tenantSeed], now: () => new Date() });
-      demo.knobs.latencyMs = rttMs;
-      // Graph's page maxima: 999 users / report rows, 1,000 sign-ins.
-      demo.knobs.maxPageSize = 1000;
-      demo.knobs.limits = new DemoLimits();
-      truth = truthOf(demo.tenant(), now);
-      const info: SimInfo = {
-        baseUrl: demo.baseUrl,
-        tenantId: demo.tenantId,
-        clientId: demo.clientId,
-        clientSecret: demo.clientSecret,
-        caCertPem: demo.caCertPem,
-        truth,
-        startMs: Date.now() - t0,
-      };
-      return info;
+      return serve([generateSeed({ users, seed: seed ?? 1, now, name: `bench${users}` })], rttMs, now, false);
     })
     .handle('startMany', async (arg) => {
       const { tenants, users, rttMs } = arg as SimStartMany;
-      const t0 = Date.now();
       const now = new Date();
       // One simulator, one app registration: DemoLimits keys the reports budget of 122 / 10 s per
       // app, so every tenant below draws on it, and each has its own 5 / 10 s.
@@ -319,22 +322,7 @@ async function main(): Promise<void> {
         seed.organization.displayName = `MSP customer ${i}`;
         return seed;
       });
-      demo = await startDemoTenant({ tenants: seeds, now: () => new Date() });
-      demo.knobs.latencyMs = rttMs;
-      demo.knobs.maxPageSize = 1000;
-      demo.knobs.limits = new DemoLimits();
-      truth = truthOf(demo.tenant(), now);
-      const info: SimInfo = {
-        baseUrl: demo.baseUrl,
-        tenantId: demo.tenantId,
-        tenants: demo.tenantIds().map((id) => ({ tenantId: id, displayName: demo!.tenant(id).organization.displayName ?? id })),
-        clientId: demo.clientId,
-        clientSecret: demo.clientSecret,
-        caCertPem: demo.caCertPem,
-        truth,
-        startMs: Date.now() - t0,
-      };
-      return info;
+      return serve(seeds, rttMs, now, true);
     })
     .handle('begin', async () => {
       // Wait for stragglers of the previous phase, then start from full buckets and zero counts.

@@ -126,9 +126,9 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
   // PUBLIC_URL, else this server. Any process on the database can serve what another made: the
   // files are in the database and, without REPORT_LINK_SECRET, so is the key that signs links.
   let publicUrl = config.publicUrl ?? '';
-  const linkKey = config.reports.linkSecret ?? (await new ReportFileStore(store.db).sharedKey('report-links'));
-  const signer = new LinkSigner(linkKey, config.reports.linkMinutes, now);
   const shelf = new ReportFileStore(store.db, now);
+  const linkKey = config.reports.linkSecret ?? (await shelf.sharedKey('report-links'));
+  const signer = new LinkSigner(linkKey, config.reports.linkMinutes, now);
   const reportDesk = new ReportDesk({ runner: checks, graphFor, signer, shelf, baseUrl: () => publicUrl, now });
   const reportChat = new ReportChat({ desk: reportDesk });
   // The audit trail as CSV ("audit log", "export audit log"), on the same shelf and links as reports.
@@ -141,7 +141,7 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
   const doctor = async (tenantId: string) => doctorCard(await runDoctor(config, { demo, tenantId }));
   // Keeping watch: scheduled scans of every served tenant, alerts to their channels.
   const alertDelivery = new AlertDelivery({ store, messenger, tenantName: (t) => directory.name(t), isApprover: (t, u) => approvers.isApprover(t, u), log, now });
-  const scheduleOf = (t: { tenantId: string; settings: { scanIntervalMinutes?: number } }) => ({
+  const scheduleOf = (t: { settings: { scanIntervalMinutes?: number } }) => ({
     intervalMinutes: t.settings.scanIntervalMinutes ?? config.watch.intervalMinutes,
     quickIntervalMinutes: config.watch.quickIntervalMinutes,
   });
@@ -169,8 +169,8 @@ export async function startVigil(opts: VigilOptions = {}): Promise<Vigil> {
       await watchman.tick();
     },
     schedule: async (tenantId) => {
-      const s = scheduleOf({ tenantId, settings: (await directory.get(tenantId))?.settings ?? {} });
-      return { ...s, quickIntervalMinutes: quickIntervalOf({ tenantId, alertsPaused: false, ...s }) };
+      const s = scheduleOf({ settings: (await directory.get(tenantId))?.settings ?? {} });
+      return { ...s, quickIntervalMinutes: quickIntervalOf(s) };
     },
     now,
   });

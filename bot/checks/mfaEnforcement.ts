@@ -29,6 +29,7 @@ import type { Check, CheckResult, Finding, Gap, Subject } from './types';
 export interface EnforcementCounts {
   members: number;
   membersRequired: number;
+  /** Members whose status could not be told (something that might require MFA was unreadable). */
   membersUnknown: number;
   guests: number;
   guestsRequired: number;
@@ -57,17 +58,10 @@ export interface MfaEnforcementReads {
   gaps: Gap[];
 }
 
-export interface MfaEnforcementData {
+/** The counts (membersUnknown: members whose status could not be told), the verdict and why. */
+export interface MfaEnforcementData extends EnforcementCounts {
   verdict: 'everyone' | 'some' | 'nobody' | 'unknown';
   securityDefaults: boolean | null;
-  members: number;
-  membersRequired: number;
-  /** Members whose status could not be told (something that might require MFA was unreadable). */
-  membersUnknown: number;
-  guests: number;
-  guestsRequired: number;
-  /** How many are covered by each mechanism. */
-  by: Record<string, number>;
   /** Policies that ask for MFA, and whether they count. */
   policies: PolicyVerdict[];
   excluded: Subject[];

@@ -55,16 +55,12 @@ export class CardRefStore {
 
   constructor(private readonly db: Queryable) {}
 
+  /** One reference on its own (most answers mint a card's references together with `batch`). */
   async put<T>(ref: NewCardRef<T>, now: Date): Promise<string> {
-    const [id] = await this.putMany([ref], now);
+    const refs = this.batch(now);
+    const id = refs.add(ref);
+    await refs.save();
     return id;
-  }
-
-  /** Several references written together (a card's buttons): their ids, in order. */
-  async putMany(refs: NewCardRef[], now: Date): Promise<string[]> {
-    const rows = refs.map((ref) => ({ id: newCardRefId(), ...ref }));
-    await this.write(toRows(rows, now));
-    return rows.map((r) => r.id);
   }
 
   /**
@@ -157,7 +153,7 @@ export class CardRefStore {
   }
 }
 
-/** The references of one card, minted as it is built and written together (see CardRefStore.batch). */
+/** Rows as the INSERT reads them: one creation time for the card, expiries by lifetime. */
 function toRows(refs: Array<NewCardRef & { id: string }>, now: Date): CardRefRow[] {
   const createdAt = now.toISOString();
   const expiry = new Map<number, string>();
@@ -173,6 +169,7 @@ function toRows(refs: Array<NewCardRef & { id: string }>, now: Date): CardRefRow
   }));
 }
 
+/** The references of one card, minted as it is built and written together (see CardRefStore.batch). */
 export class CardRefBatch {
   private pending: Array<NewCardRef & { id: string }> = [];
 

@@ -61,7 +61,7 @@ export interface WatchmanDeps {
 }
 
 /** Quick scans only make sense more often than full ones: otherwise none (0). */
-export function quickIntervalOf(t: WatchedTenant): number {
+export function quickIntervalOf(t: Pick<WatchedTenant, 'intervalMinutes' | 'quickIntervalMinutes'>): number {
   const quick = t.quickIntervalMinutes ?? 0;
   return quick > 0 && quick < t.intervalMinutes ? quick : 0;
 }

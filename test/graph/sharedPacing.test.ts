@@ -7,8 +7,6 @@
  * windows are scaled down (2 s instead of 10 s) to keep the test short, the shapes are Graph's.
  */
 import { strict as assert } from 'node:assert';
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import * as sinon from 'sinon';
 import { startDemoTenant, type DemoTenant } from '../../bot/demo';
 import { DemoLimits } from '../../bot/demo/limits';
@@ -19,6 +17,7 @@ import { GRAPH_LIMITS, GraphPacer, type GraphLimits, type SharedBudgets } from '
 import { openDatabase, type Database } from '../../bot/store/db';
 import { PacingBudgetStore } from '../../bot/store/pacingBudgets';
 import { credentialFor } from '../demo/helpers';
+import { postgresSchema } from '../support/databases';
 
 const REPORT = '/reports/authenticationMethods/userRegistrationDetails';
 const url = process.env.DATABASE_URL;
@@ -61,7 +60,7 @@ describe('pacing shared by processes on one PostgreSQL', function () {
   }
 
   let demo: DemoTenant;
-  let schema: string;
+  let schema: { url: string; drop(): Promise<void> } | undefined;
   let schemaUrl: string;
   const dbs: Database[] = [];
   const stores: PacingBudgetStore[] = [];
@@ -81,24 +80,15 @@ describe('pacing shared by processes on one PostgreSQL', function () {
   before(async () => {
     demo = await startDemoTenant({ tenants: demoSeeds(3) });
     demo.knobs.maxPageSize = 999;
-    schema = `vigil_pace_${randomBytes(5).toString('hex')}`;
-    const admin = new Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    await admin.end();
-    const u = new URL(url);
-    u.searchParams.set('options', `-c search_path=${schema}`);
-    schemaUrl = u.toString();
+    schema = await postgresSchema(url!, 'vigil_pace');
+    schemaUrl = schema.url;
   });
 
   after(async () => {
     for (const s of stores) await s.stop();
     for (const db of dbs) await db.close();
     await demo?.close();
-    const admin = new Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.end();
+    await schema?.drop();
   });
 
   it('a bucket is one for every connection: reservations queue across them, a 429 blocks them all', async () => {

@@ -1,5 +1,5 @@
 /**
- * A card's buttons are written in one INSERT (CardRefStore.putMany / batch), shared with the other
+ * A card's buttons are written in one INSERT (CardRefStore.batch), shared with the other
  * cards ready at the same time (group commit). Each reference must still resolve only in its own
  * tenant, kind and lifetime, with its own payload — exactly as one written alone by `put` — and a
  * card the database refuses must not take the others down with it.
@@ -20,15 +20,14 @@ for (const engine of engines()) {
     });
     after(async () => store?.close());
 
-    it('putMany writes each reference with its own tenant, kind, user, payload and lifetime', async () => {
-      const ids = await store.cardRefs.putMany(
-        [
-          { tenantId: 'tenant-a', userId: 'alex', kind: 'offer', payload: { target: { displayName: 'Zoë ${secret} \'; DROP TABLE card_refs; --' } }, ttlMs: 60_000 },
-          { tenantId: 'tenant-b', kind: 'view', payload: { checkId: 'mfa.registration', page: 2 }, ttlMs: 120_000 },
-          { tenantId: 'tenant-a', kind: 'offer-all', payload: { targets: [1, 2, 3] }, ttlMs: 60_000 },
-        ],
-        T0,
-      );
+    it('one batch writes each reference with its own tenant, kind, user, payload and lifetime', async () => {
+      const batch = store.cardRefs.batch(T0);
+      const ids = [
+        batch.add({ tenantId: 'tenant-a', userId: 'alex', kind: 'offer', payload: { target: { displayName: 'Zoë ${secret} \'; DROP TABLE card_refs; --' } }, ttlMs: 60_000 }),
+        batch.add({ tenantId: 'tenant-b', kind: 'view', payload: { checkId: 'mfa.registration', page: 2 }, ttlMs: 120_000 }),
+        batch.add({ tenantId: 'tenant-a', kind: 'offer-all', payload: { targets: [1, 2, 3] }, ttlMs: 60_000 }),
+      ];
+      await batch.save();
       assert.equal(ids.length, 3);
       assert.equal(new Set(ids).size, 3);
       for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{22}$/);

@@ -19,23 +19,32 @@ export function engines(): Engine[] {
   return list;
 }
 
-/** A fresh schema on the real server, dropped when the store closes. */
-export async function openPostgresSchema(url: string): Promise<Store> {
-  const schema = `vigil_test_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
+/** A fresh schema on the real server: the URL that uses it, and how to drop it. */
+export async function postgresSchema(url: string, prefix = 'vigil_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE SCHEMA ${schema}`);
   const u = new URL(url);
   u.searchParams.set('options', `-c search_path=${schema}`);
-  const store = await openStore({ databaseUrl: u.toString() });
+  return { url: u.toString(), drop: () => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
+}
+
+/** A store in a fresh schema on the real server, dropped when the store closes. */
+export async function openPostgresSchema(url: string): Promise<Store> {
+  const schema = await postgresSchema(url);
+  const store = await openStore({ databaseUrl: schema.url });
   const close = store.close;
   store.close = async () => {
     await close();
-    const c = new Client({ connectionString: url });
-    await c.connect();
-    await c.query(`DROP SCHEMA ${schema} CASCADE`);
-    await c.end();
+    await schema.drop();
   };
   return store;
 }

@@ -9,12 +9,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { demoChanges, startDemoTenant, type DemoTenant } from '../../bot/demo';
 import { demoSeeds } from '../../bot/graph/connect';
 import { openStore, type Store } from '../../bot/store';
 import { megan } from '../remediation/support/harness';
+import { postgresSchema } from '../support/databases';
 import { FakeTeams } from '../support/fakeTeams';
 
 const TENANTS = 10;
@@ -32,7 +31,7 @@ describe('two Vigil processes on one PostgreSQL, ten tenants', function () {
   let store: Store;
   let teams: FakeTeams;
   let schemaUrl: string;
-  let schema: string;
+  let schema: { url: string; drop(): Promise<void> } | undefined;
   let dir: string;
   const children: Array<{ proc: ChildProcess; worker: string; url: string }> = [];
 
@@ -55,14 +54,8 @@ describe('two Vigil processes on one PostgreSQL, ten tenants', function () {
     demo = await startDemoTenant({ tenants: demoSeeds(TENANTS) });
     // Scans slow enough that both processes' first looks fall inside the first round.
     demo.knobs.latencyMs = 20;
-    schema = `vigil_mp_${randomBytes(5).toString('hex')}`;
-    const admin = new Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    await admin.end();
-    const u = new URL(url);
-    u.searchParams.set('options', `-c search_path=${schema}`);
-    schemaUrl = u.toString();
+    schema = await postgresSchema(url!, 'vigil_mp');
+    schemaUrl = schema.url;
     store = await openStore({ databaseUrl: schemaUrl });
     teams = new FakeTeams('http://unused', demo.tenantId);
     await teams.start();
@@ -122,10 +115,7 @@ describe('two Vigil processes on one PostgreSQL, ten tenants', function () {
     await teams?.stop();
     await store?.close();
     await demo?.close();
-    const admin = new Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.end();
+    await schema?.drop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
